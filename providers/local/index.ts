@@ -1,0 +1,73 @@
+/**
+ * `local` provider: the embedded default, used when there is no config. Credentials are kept
+ * encrypted at rest with no setup step: in the OS keychain when it answers, otherwise in an
+ * age-encrypted file. `auto` reads both (a credential stored while the keychain was locked is
+ * still found) and writes to the keychain when it can.
+ */
+import { isBridgeError, ProviderError } from '../../src/errors.js';
+import type { Credential, ListedCredential, Provider, ProviderFactory } from '../types.js';
+import { AgeFileStore } from './age-file-store.js';
+import { KeychainStore, keychainUnavailableReason } from './keychain-store.js';
+import type { LocalOptions } from './options.js';
+import { toStored } from './record.js';
+
+export { TYPE } from './options.js';
+
+const UNAVAILABLE = Symbol('keychain unavailable');
+
+export const create: ProviderFactory<LocalOptions> = (options, context): Provider => {
+  const mode = options.store ?? 'auto';
+  const file = new AgeFileStore(options.dir ?? context.dataDir);
+  const keychain = mode === 'file' ? undefined : new KeychainStore();
+  let keychainDown = mode === 'auto' ? keychainUnavailableReason(context.env) : undefined;
+  if (keychainDown !== undefined) context.log.debug('local.keychain-skipped', { reason: keychainDown });
+
+  /** Runs op on the keychain, or says it is unavailable (auto mode falls back to the file). */
+  async function onKeychain<T>(op: (store: KeychainStore) => Promise<T>): Promise<T | typeof UNAVAILABLE> {
+    if (keychain === undefined || keychainDown !== undefined) return UNAVAILABLE;
+    try {
+      return await op(keychain);
+    } catch (error) {
+      const reason = keychainErrorReason(error);
+      if (mode === 'keychain') throw new ProviderError(`OS keychain: ${reason}`);
+      keychainDown = reason;
+      context.log.note(`OS keychain unavailable (${reason}); using the encrypted file store ${file.path}`);
+      return UNAVAILABLE;
+    }
+  }
+
+  return {
+    async get(registry, { signal }): Promise<Credential | undefined> {
+      const fromKeychain = await onKeychain((store) => store.get(registry.key, signal));
+      if (fromKeychain !== UNAVAILABLE && fromKeychain !== undefined) return fromKeychain;
+      if (mode === 'keychain') return undefined;
+      return file.get(registry.key);
+    },
+    async store(registry, credential, { signal }) {
+      const stored = toStored(credential);
+      const result = await onKeychain((store) => store.set(registry.key, stored, signal));
+      if (result === UNAVAILABLE) await file.set(registry.key, stored, signal);
+      // Keep one copy: an older one in the file would come back after an erase from the keychain.
+      else if (mode === 'auto' && file.exists()) await file.delete(registry.key, signal);
+    },
+    async erase(registry, { signal }) {
+      await onKeychain((store) => store.delete(registry.key, signal));
+      if (mode !== 'keychain') await file.delete(registry.key, signal);
+    },
+    async list({ signal }) {
+      const entries = new Map<string, ListedCredential>();
+      if (mode !== 'keychain') for (const [key, record] of await file.list()) entries.set(key, record);
+      const fromKeychain = await onKeychain((store) => store.list(signal));
+      if (fromKeychain !== UNAVAILABLE) for (const [key, record] of fromKeychain) entries.set(key, record);
+      return new Map([...entries].map(([key, record]) => [key, { serverURL: record.serverURL, username: record.username }]));
+    },
+  };
+};
+
+/** The keychain library's messages name the failure (locked, no service), never the secret. */
+function keychainErrorReason(error: unknown): string {
+  if (isBridgeError(error)) return error.message;
+  const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : '';
+  return message.length > 0 && message.length < 200 ? message : 'keychain call failed';
+}
+

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as Keyring from '@napi-rs/keyring';
+import { isStoredCredential, type StoredCredential } from './record.js';
+
+/** Service name of the local store's entries (`secret-tool search service docker-credential-bridge`). */
+export const KEYCHAIN_SERVICE = 'docker-credential-bridge';
+
+/**
+ * Why the OS keychain cannot be used here, found without touching it; undefined if it may work.
+ * On Linux a missing session bus must not make libdbus autolaunch one (it needs X11 and hangs or
+ * fails slowly on servers), so without DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus we stop.
+ */
+export function keychainUnavailableReason(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  if (env.DBUS_SESSION_BUS_ADDRESS) return undefined;
+  if (env.XDG_RUNTIME_DIR && existsSync(join(env.XDG_RUNTIME_DIR, 'bus'))) return undefined;
+  return 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)';
+}
+
+/**
+ * The OS keychain through @napi-rs/keyring: Secret Service on Linux (pinned, so entries never
+ * land in the non-persistent kernel keyring), Keychain on macOS, Credential Manager on Windows.
+ * One entry per registry key, its value a small JSON record.
+ */
+export class KeychainStore {
+  private lib: Promise<typeof Keyring> | undefined;
+
+  constructor(private readonly service: string = KEYCHAIN_SERVICE) {}
+
+  private keyring(): Promise<typeof Keyring> {
+    this.lib ??= import('@napi-rs/keyring');
+    return this.lib;
+  }
+
+  private async entry(key: string): Promise<Keyring.AsyncEntry> {
+    const { AsyncEntry } = await this.keyring();
+    return new AsyncEntry(this.service, key, process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined);
+  }
+
+  async get(key: string, signal: AbortSignal): Promise<StoredCredential | undefined> {
+    const value = await (await this.entry(key)).getPassword(signal);
+    return value === null ? undefined : parse(value);
+  }
+
+  async set(key: string, credential: StoredCredential, signal: AbortSignal): Promise<void> {
+    await (await this.entry(key)).setPassword(JSON.stringify(credential), signal);
+  }
+
+  async delete(key: string, signal: AbortSignal): Promise<void> {
+    await (await this.entry(key)).deleteCredential(signal);
+  }
+
+  async list(signal: AbortSignal): Promise<Map<string, StoredCredential>> {
+    const { findCredentialsAsync } = await this.keyring();
+    const entries = new Map<string, StoredCredential>();
+    for (const { account, password } of await findCredentialsAsync(this.service, null, signal)) {
+      const record = parse(password);
+      if (record !== undefined) entries.set(account, record);
+    }
+    return entries;
+  }
+}
+
+function parse(value: string): StoredCredential | undefined {
+  try {
+    const record: unknown = JSON.parse(value);
+    return isStoredCredential(record) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import { InputError, MISSING_SERVER_URL_MESSAGE } from './errors.js';
+
+/** A registry as the bridge sees it: the normalised key plus what it was made of. */
+export interface RegistryKey {
+  /** `host[:port][/path]`: what routes match and what providers store under. */
+  readonly key: string;
+  /** Lower-case host; IPv6 hosts keep their brackets. Docker Hub spellings become `docker.io`. */
+  readonly host: string;
+  /** Explicit non-default port, or '' */
+  readonly port: string;
+  /** Path without trailing slashes, or '' (Hub's `/v1` and `/v2` are dropped). */
+  readonly path: string;
+  /** The ServerURL exactly as the client sent it (after trimming); `get` echoes it. */
+  readonly serverURL: string;
+}
+
+/** Every spelling of Docker Hub that clients send (CLI, podman/skopeo, BuildKit, Hub web login). */
+const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+export const DOCKER_HUB_HOST = 'docker.io';
+
+/** The API-version prefix in Hub keys (`https://index.docker.io/v1/`); its sub-paths stay distinct keys. */
+const HUB_VERSION_PATH = /^\/v[12](?=\/|$)/;
+
+/**
+ * Normalises a ServerURL as clients send it: scheme optional (http/https only), lower-case host,
+ * default ports dropped, query and fragment dropped, trailing slashes trimmed, Docker Hub
+ * aliases folded into one registry. Throws InputError with the reference helper's wording.
+ */
+export function normalizeServerUrl(raw: string): RegistryKey {
+  const serverURL = raw.trim();
+  if (serverURL === '') throw new InputError(MISSING_SERVER_URL_MESSAGE);
+
+  const schemeMatch = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(serverURL);
+  const scheme = schemeMatch?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
+    throw new InputError(`unsupported scheme: ${scheme}`);
+  }
+
+  let url: URL;
+  try {
+    url = new URL(scheme === undefined ? `https://${serverURL}` : serverURL);
+  } catch {
+    // The WHATWG parser's message echoes the input, which may hold userinfo: keep ours fixed.
+    throw new InputError(scheme !== undefined && /^[a-z]+:\/\/\/?$/i.test(serverURL) ? 'no hostname in URL' : 'invalid server URL');
+  }
+  if (url.hostname === '') throw new InputError('no hostname in URL');
+  if (url.username !== '' || url.password !== '') {
+    throw new InputError('server URL must not contain a username or password');
+  }
+
+  let host = url.hostname;
+  let path = url.pathname.replace(/\/+$/, '');
+  if (DOCKER_HUB_HOSTS.has(host)) {
+    host = DOCKER_HUB_HOST;
+    path = path.replace(HUB_VERSION_PATH, '');
+  }
+  const port = url.port;
+  const key = `${host}${port === '' ? '' : `:${port}`}${path}`;
+  return { key, host, port, path, serverURL };
+}
+
+/** `host[:port]` of a key: what routes match (paths are the provider's business). */
+export function hostPort(registry: RegistryKey): string {
+  return registry.port === '' ? registry.host : `${registry.host}:${registry.port}`;
+}

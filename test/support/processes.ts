@@ -1,0 +1,245 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+/** Environment for a child: the given variables replace the parent's; `undefined` removes one. */
+export type EnvOverrides = Record<string, string | undefined>;
+
+export interface RunResult {
+  /** Exit code; -1 when the process was killed by a signal (see `signal`). */
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the child's stdin, which is then closed (an empty stdin when omitted). */
+  stdin?: string | Buffer;
+  /** Merged over process.env; `undefined` values remove a variable. */
+  env?: EnvOverrides;
+  cwd?: string;
+  /** The child's whole process group is killed after this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Absolute path of an executable on PATH, or undefined. */
+export function which(cmd: string, pathVar = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathVar.split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, cmd);
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** The first of `cmds` that is not on PATH, as a skip reason ("skopeo not on PATH"), or undefined. */
+export function missingCommands(...cmds: string[]): string | undefined {
+  const missing = cmds.filter((c) => which(c) === undefined);
+  return missing.length === 0 ? undefined : `${missing.join(', ')} not on PATH`;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the caller should retry if the bind races). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `predicate` until it returns true; throws `what` (plus the last error) after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what = 'condition',
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await predicate()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export function childEnv(overrides: EnvOverrides = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+// Process groups still alive when the test worker exits (a crashed suite skipped its afterAll):
+// killed synchronously on exit so no registry or keyring daemon outlives the run.
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+});
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Writes `stdin` (if any) and closes it; a child that exits without reading must not crash us (EPIPE). */
+function feedStdin(child: ChildProcess, stdin: string | Buffer | undefined): void {
+  if (child.stdin === null) return;
+  child.stdin.on('error', () => {});
+  child.stdin.end(stdin ?? '');
+}
+
+/**
+ * Runs a command to completion with piped stdio (never the parent's), feeding `stdin`.
+ * Secrets belong in `stdin` or files, never in `command`.
+ */
+export function run(command: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const [file, ...args] = command;
+  if (file === undefined) throw new Error('run: empty command');
+  return new Promise((resolve, reject) => {
+    // detached: own process group, so a timeout can kill grandchildren too.
+    const child = spawn(file, args, {
+      env: childEnv(options.env),
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const pgid = child.pid;
+    if (pgid !== undefined) liveGroups.add(pgid);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (pgid !== undefined) killGroup(pgid, 'SIGKILL');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      if (pgid !== undefined) liveGroups.delete(pgid);
+      reject(error);
+    });
+    // 'close' (not 'exit') so all output has been read.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (pgid !== undefined) liveGroups.delete(pgid);
+      const result: RunResult = {
+        code: code ?? -1,
+        signal,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      };
+      if (timedOut) {
+        reject(new Error(`${command.join(' ')} timed out after ${timeoutMs} ms; stderr: ${result.stderr}`));
+        return;
+      }
+      resolve(result);
+    });
+    feedStdin(child, options.stdin);
+  });
+}
+
+/** Like `run`, but throws with the output when the exit code is not 0. */
+export async function runOk(command: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const result = await run(command, options);
+  if (result.code !== 0) {
+    throw new Error(
+      `${command.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
+  }
+  return result;
+}
+
+export interface BackgroundProcess {
+  readonly pid: number;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Whether the process has exited. */
+  exited(): boolean;
+  /** SIGTERM to the whole process group, SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts a long-running server in its own process group, stdio piped and buffered. */
+export async function startBackground(
+  command: readonly string[],
+  options: { env?: EnvOverrides; cwd?: string; stdin?: string | Buffer } = {},
+): Promise<BackgroundProcess> {
+  const [file, ...args] = command;
+  if (file === undefined) throw new Error('startBackground: empty command');
+  const child = spawn(file, args, {
+    env: childEnv(options.env),
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  let done = false;
+  const exited = new Promise<void>((resolve) => {
+    child.on('exit', () => {
+      done = true;
+      resolve();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${file} did not start`);
+  liveGroups.add(pid);
+  feedStdin(child, options.stdin);
+  return {
+    pid,
+    stdout: () => Buffer.concat(stdout).toString('utf8'),
+    stderr: () => Buffer.concat(stderr).toString('utf8'),
+    exited: () => done,
+    async stop(graceMs = 5_000) {
+      if (!done) {
+        killGroup(pid, 'SIGTERM');
+        const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      // The leader is gone; make sure nothing it forked lingers in the group.
+      killGroup(pid, 'SIGKILL');
+      liveGroups.delete(pid);
+    },
+  };
+}

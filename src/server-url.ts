@@ -36,12 +36,17 @@ export function normalizeServerUrl(raw: string): RegistryKey {
     throw new InputError(`unsupported scheme: ${scheme}`);
   }
 
+  // WHATWG URL would read `https:///path` as host "path"; Go's parser (the reference) finds no host.
+  if (schemeMatch !== null && /^[/\\?#]|^$/.test(serverURL.slice(schemeMatch[0].length))) {
+    throw new InputError('no hostname in URL');
+  }
+
   let url: URL;
   try {
     url = new URL(scheme === undefined ? `https://${serverURL}` : serverURL);
   } catch {
     // The WHATWG parser's message echoes the input, which may hold userinfo: keep ours fixed.
-    throw new InputError(scheme !== undefined && /^[a-z]+:\/\/\/?$/i.test(serverURL) ? 'no hostname in URL' : 'invalid server URL');
+    throw new InputError('invalid server URL');
   }
   if (url.hostname === '') throw new InputError('no hostname in URL');
   if (url.username !== '' || url.password !== '') {

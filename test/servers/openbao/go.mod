@@ -334,10 +334,11 @@ require (
 	sigs.k8s.io/yaml v1.4.0 // indirect
 )
 
-// OpenBao's go.mod requires these at v2.0.0, which is not served by the module
-// proxy (upstream replaces them with local directories, which does not carry
-// over to a dependent module). Only approle is needed to build the binary;
-// userpass is only imported by upstream tests.
+// OpenBao's go.mod requires these at v2.0.0, which the module proxy does not
+// serve (upstream replaces them with local directories, which does not carry
+// over to a dependent module). Only upstream's tests import them, so `go build`
+// never fetches them; the replaces keep `go mod tidy` working (run it with -e:
+// userpass v2.0.1 is not served here either).
 replace github.com/openbao/openbao/api/auth/approle/v2 v2.0.0 => github.com/openbao/openbao/api/auth/approle/v2 v2.0.1
 
 replace github.com/openbao/openbao/api/auth/userpass/v2 v2.0.0 => github.com/openbao/openbao/api/auth/userpass/v2 v2.0.1

@@ -15,6 +15,7 @@ const LAZY = {
   'command-explain': 'src/commands/explain.ts',
   'provider-env': 'providers/env/index.ts',
   'provider-local': 'providers/local/index.ts',
+  'local-file-store': 'providers/local/age-file-store.ts',
 };
 /** Native or heavy packages: required from node_modules on first use, never bundled. */
 const EXTERNAL = ['@napi-rs/keyring'];

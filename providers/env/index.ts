@@ -4,12 +4,12 @@
  * naming convention — for routes that should be served from the environment only.
  */
 import { listConventionKeys, lookupEnvCredential } from '../../src/env-lookup.js';
-import type { Provider, ProviderFactory } from '../types.js';
+import type { Provider, ProviderContext, ProviderFactory } from '../types.js';
 import type { EnvOptions } from './options.js';
 
 export { TYPE } from './options.js';
 
-export const create: ProviderFactory<EnvOptions> = (options, context): Provider => {
+export const create = ((options: EnvOptions, context: ProviderContext): Provider => {
   const mapping =
     options.username !== undefined && options.password !== undefined
       ? { username: options.username, password: options.password }
@@ -25,5 +25,5 @@ export const create: ProviderFactory<EnvOptions> = (options, context): Provider 
       return entries;
     },
   };
-};
+}) satisfies ProviderFactory<EnvOptions>;
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProviderError } from '../../src/errors.js';
+import { DATA_FILE, IDENTITY_FILE } from './files.js';
 import { isStoredCredential, type StoredCredential } from './record.js';
 
 /**
@@ -9,8 +10,6 @@ import { isStoredCredential, type StoredCredential } from './record.js';
  * lock and replace the file atomically, so parallel `docker login`s neither race nor tear it;
  * readers need no lock. Threat model: docs/local-store.md.
  */
-export const DATA_FILE = 'credentials.age';
-export const IDENTITY_FILE = 'identity.txt';
 const FORMAT = 1;
 
 interface Contents {
@@ -27,7 +26,7 @@ export class AgeFileStore {
     this.identityPath = join(dir, IDENTITY_FILE);
   }
 
-  exists(): boolean {
+  private exists(): boolean {
     return existsSync(this.path);
   }
 

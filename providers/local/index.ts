@@ -5,8 +5,9 @@
  * still found) and writes to the keychain when it can.
  */
 import { isBridgeError, ProviderError } from '../../src/errors.js';
-import type { Credential, ListedCredential, Provider, ProviderFactory } from '../types.js';
-import { AgeFileStore } from './age-file-store.js';
+import type { Credential, ListedCredential, Provider, ProviderContext, ProviderFactory } from '../types.js';
+import type { AgeFileStore } from './age-file-store.js';
+import { dataFileExists, dataFilePath } from './files.js';
 import { KeychainStore, keychainUnavailableReason } from './keychain-store.js';
 import type { LocalOptions } from './options.js';
 import { toStored } from './record.js';
@@ -15,9 +16,12 @@ export { TYPE } from './options.js';
 
 const UNAVAILABLE = Symbol('keychain unavailable');
 
-export const create: ProviderFactory<LocalOptions> = (options, context): Provider => {
+export const create = ((options: LocalOptions, context: ProviderContext): Provider => {
   const mode = options.store ?? 'auto';
-  const file = new AgeFileStore(options.dir ?? context.dataDir);
+  const dir = options.dir ?? context.dataDir;
+  // The file store (age, locking, atomic writes) is a separate module: a keychain hit never loads it.
+  let fileStore: Promise<AgeFileStore> | undefined;
+  const file = () => (fileStore ??= import('./age-file-store.js').then(({ AgeFileStore }) => new AgeFileStore(dir)));
   const keychain = mode === 'file' ? undefined : new KeychainStore();
   let keychainDown = mode === 'auto' ? keychainUnavailableReason(context.env) : undefined;
   if (keychainDown !== undefined) context.log.debug('local.keychain-skipped', { reason: keychainDown });
@@ -31,7 +35,7 @@ export const create: ProviderFactory<LocalOptions> = (options, context): Provide
       const reason = keychainErrorReason(error);
       if (mode === 'keychain') throw new ProviderError(`OS keychain: ${reason}`);
       keychainDown = reason;
-      context.log.note(`OS keychain unavailable (${reason}); using the encrypted file store ${file.path}`);
+      context.log.note(`OS keychain unavailable (${reason}); using the encrypted file store ${dataFilePath(dir)}`);
       return UNAVAILABLE;
     }
   }
@@ -40,29 +44,29 @@ export const create: ProviderFactory<LocalOptions> = (options, context): Provide
     async get(registry, { signal }): Promise<Credential | undefined> {
       const fromKeychain = await onKeychain((store) => store.get(registry.key, signal));
       if (fromKeychain !== UNAVAILABLE && fromKeychain !== undefined) return fromKeychain;
-      if (mode === 'keychain') return undefined;
-      return file.get(registry.key);
+      if (mode === 'keychain' || !dataFileExists(dir)) return undefined;
+      return (await file()).get(registry.key);
     },
     async store(registry, credential, { signal }) {
       const stored = toStored(credential);
       const result = await onKeychain((store) => store.set(registry.key, stored, signal));
-      if (result === UNAVAILABLE) await file.set(registry.key, stored, signal);
+      if (result === UNAVAILABLE) await (await file()).set(registry.key, stored, signal);
       // Keep one copy: an older one in the file would come back after an erase from the keychain.
-      else if (mode === 'auto' && file.exists()) await file.delete(registry.key, signal);
+      else if (mode === 'auto' && dataFileExists(dir)) await (await file()).delete(registry.key, signal);
     },
     async erase(registry, { signal }) {
       await onKeychain((store) => store.delete(registry.key, signal));
-      if (mode !== 'keychain') await file.delete(registry.key, signal);
+      if (mode !== 'keychain' && dataFileExists(dir)) await (await file()).delete(registry.key, signal);
     },
     async list({ signal }) {
       const entries = new Map<string, ListedCredential>();
-      if (mode !== 'keychain') for (const [key, record] of await file.list()) entries.set(key, record);
+      if (mode !== 'keychain' && dataFileExists(dir)) for (const [key, record] of await (await file()).list()) entries.set(key, record);
       const fromKeychain = await onKeychain((store) => store.list(signal));
       if (fromKeychain !== UNAVAILABLE) for (const [key, record] of fromKeychain) entries.set(key, record);
       return new Map([...entries].map(([key, record]) => [key, { serverURL: record.serverURL, username: record.username }]));
     },
   };
-};
+}) satisfies ProviderFactory<LocalOptions>;
 
 /** The keychain library's messages name the failure (locked, no service), never the secret. */
 function keychainErrorReason(error: unknown): string {

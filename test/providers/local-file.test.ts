@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizeServerUrl } from '../../src/server-url.js';
-import { DATA_FILE, IDENTITY_FILE } from '../../providers/local/age-file-store.js';
+import { DATA_FILE, IDENTITY_FILE } from '../../providers/local/files.js';
 import { create } from '../../providers/local/index.js';
 import { quietLogger } from '../support/loggers.js';
 import { testProvider } from './contract.js';

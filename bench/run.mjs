@@ -1,5 +1,5 @@
 // `npm run bench`: bundles bench/main.ts on the fly (Node 20 runs no TypeScript) and runs it.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';

@@ -62,7 +62,7 @@ export function clientSuite(
   };
   const helper: HelperUnderTest = { name: helperName, command: helperCommand, env: clientEnv, bridge: false };
   const client = (command: string[], stdin?: string): Promise<RunResult> =>
-    run(command, { env: clientEnv(), stdin: stdin ?? '', timeoutMs: 60_000 });
+    run(command, { env: clientEnv(), stdin: stdin ?? "", timeoutMs: 40_000 });
   const get = (server: string): Promise<RunResult> => runHelper(helper, ['get'], server);
   const expectStored = async (server: string): Promise<void> => {
     const result = await get(server);

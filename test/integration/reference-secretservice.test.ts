@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { protocolSuite } from '../protocol/suite.js';
 import { describeIntegration } from '../support/integration.js';
 import { missingCommands, run } from '../support/processes.js';
-import { protocolSuite } from '../protocol/suite.js';
 import { type HelperUnderTest, runHelper } from '../support/run-helper.js';
 import { type SecretService, secretServiceMissing, startSecretService } from '../support/secret-service.js';
 

@@ -4,10 +4,7 @@
  * Control characters other than \n \r \t are avoided in tests: Go changed their escapes over time.
  */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** One credential as a helper prints it on `get` and as Docker writes it to `store`: Go field order, newline. */

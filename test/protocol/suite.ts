@@ -203,7 +203,9 @@ export function protocolSuite(h: HelperUnderTest): void {
     const servers = Array.from({ length: 6 }, (_, i) => key(`parallel-${i}`));
     await Promise.all(servers.map((server, i) => store(server, `user${i}`, `pw${i}`)));
     const results = await Promise.all(servers.map((server) => helper(['get'], server)));
-    results.forEach((result, i) => expectResult(result, 0, credentialLine(servers[i] ?? '', `user${i}`, `pw${i}`)));
+    for (const [i, result] of results.entries()) {
+      expectResult(result, 0, credentialLine(servers[i] ?? '', `user${i}`, `pw${i}`));
+    }
   });
 
   it('version prints one line with a version number and exits 0', async () => {

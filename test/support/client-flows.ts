@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHelperDir } from './helper-dir.js';
@@ -8,6 +7,7 @@ import { type OciImage, writeOciImage } from './oci-image.js';
 import { missingCommands, type RunResult, run, runOk } from './processes.js';
 import { type Registry, registryMissing, startRegistry } from './registry.js';
 import { type HelperUnderTest, runHelper } from './run-helper.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 const NOT_FOUND = 'credentials not found in native keychain\n';
 const AUTH_ERROR = /unauthorized|authentication required|no basic auth credentials/i;
@@ -23,11 +23,7 @@ export function clientFlowsMissing(): string | undefined {
  * run in order and build on each other, as in a user's session; every step checks with `get`
  * whether the credential really is (or no longer is) in the helper.
  */
-export function clientSuite(
-  helperName: string,
-  helperCommand: string[],
-  envFn: () => Record<string, string | undefined>,
-): void {
+export function clientSuite(helperName: string, helperCommand: string[], envFn: () => Record<string, string | undefined>): void {
   const user = 'alice';
   const password = `pw-${randomBytes(8).toString('hex')}`;
   let work = '';
@@ -62,7 +58,7 @@ export function clientSuite(
   };
   const helper: HelperUnderTest = { name: helperName, command: helperCommand, env: clientEnv, bridge: false };
   const client = (command: string[], stdin?: string): Promise<RunResult> =>
-    run(command, { env: clientEnv(), stdin: stdin ?? "", timeoutMs: 40_000 });
+    run(command, { env: clientEnv(), stdin: stdin ?? '', timeoutMs: 40_000 });
   const get = (server: string): Promise<RunResult> => runHelper(helper, ['get'], server);
   const expectStored = async (server: string): Promise<void> => {
     const result = await get(server);
@@ -75,15 +71,14 @@ export function clientSuite(
     const result = await get(server);
     expect({ code: result.code, stdout: result.stdout }, result.stderr).toEqual({ code: 1, stdout: NOT_FOUND });
   };
-  const calls = async (): Promise<string[]> =>
-    (await readFile(callLog, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '');
+  const calls = async (): Promise<string[]> => (await readFile(callLog, 'utf8').catch(() => '')).split('\n').filter((line) => line !== '');
   const resetCalls = (): Promise<void> => writeFile(callLog, '');
   const expectOk = (result: RunResult): void => {
     expect(result.code, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toBe(0);
   };
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'bridge-clients-'));
+    work = makeTempDir('bridge-clients-');
     for (const dir of ['home', 'config', 'run', 'docker']) await mkdir(join(work, dir), { mode: 0o700 });
     callLog = join(work, 'helper-calls.log');
     helperDir = makeHelperDir(helperName, helperCommand, callLog);
@@ -99,17 +94,14 @@ export function clientSuite(
       [`${host()}/fixture/hello:v1`, fixtureAuth],
       [`${openHost()}/fixture/hello:v1`, fixtureAuth],
     ] as const) {
-      await runOk(
-        ['skopeo', 'copy', '--dest-tls-verify=false', '--dest-authfile', authfile, `oci:${image.dir}:v1`, `docker://${target}`],
-        {
-          env: {
-            HOME: join(work, 'home'),
-            XDG_CONFIG_HOME: join(work, 'config'),
-            DOCKER_CONFIG: join(work, 'docker'),
-            REGISTRY_AUTH_FILE: undefined,
-          },
+      await runOk(['skopeo', 'copy', '--dest-tls-verify=false', '--dest-authfile', authfile, `oci:${image.dir}:v1`, `docker://${target}`], {
+        env: {
+          HOME: join(work, 'home'),
+          XDG_CONFIG_HOME: join(work, 'config'),
+          DOCKER_CONFIG: join(work, 'docker'),
+          REGISTRY_AUTH_FILE: undefined,
         },
-      );
+      });
     }
 
     // containers/image ignores credsStore: only a credHelpers entry reaches a helper.
@@ -123,18 +115,15 @@ export function clientSuite(
 
   afterAll(async () => {
     await Promise.all([secured?.stop(), open?.stop()]);
-    if (helperDir !== '') await rm(helperDir, { recursive: true, force: true });
-    if (work !== '') await rm(work, { recursive: true, force: true });
+    if (helperDir !== '') await removeTempDir(helperDir);
+    if (work !== '') await removeTempDir(work);
   });
 
   describe('skopeo through credHelpers', () => {
     const inspect = () => client(['skopeo', 'inspect', '--tls-verify=false', `docker://${host()}/skopeo/pushed:v1`]);
 
     it('login with a wrong password fails and stores nothing', async () => {
-      const result = await client(
-        ['skopeo', 'login', '--tls-verify=false', '-u', user, '--password-stdin', host()],
-        'wrong-password',
-      );
+      const result = await client(['skopeo', 'login', '--tls-verify=false', '-u', user, '--password-stdin', host()], 'wrong-password');
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/invalid username\/password|unauthorized/i);
       await expectNotStored(host());
@@ -151,9 +140,7 @@ export function clientSuite(
 
     it('copy pushes an image with the credential from the helper', async () => {
       await resetCalls();
-      expectOk(
-        await client(['skopeo', 'copy', '--dest-tls-verify=false', `oci:${image?.dir}:v1`, `docker://${host()}/skopeo/pushed:v1`]),
-      );
+      expectOk(await client(['skopeo', 'copy', '--dest-tls-verify=false', `oci:${image?.dir}:v1`, `docker://${host()}/skopeo/pushed:v1`]));
       expect(await calls()).toContain('get');
     });
 

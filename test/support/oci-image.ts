@@ -57,7 +57,11 @@ async function writeBlob(dir: string, data: Buffer, mediaType: string): Promise<
  * Writes a minimal valid OCI image layout (one gzip layer, config, manifest, index.json) into `dir`.
  * `content` varies the layer so two images get different digests.
  */
-export async function writeOciImage(dir: string, tag = 'latest', content = 'hello from docker-credential-bridge tests\n'): Promise<OciImage> {
+export async function writeOciImage(
+  dir: string,
+  tag = 'latest',
+  content = 'hello from docker-credential-bridge tests\n',
+): Promise<OciImage> {
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   const tar = tarOneFile('hello.txt', Buffer.from(content, 'utf8'));
   const layer = await writeBlob(dir, gzipSync(tar), 'application/vnd.oci.image.layer.v1.tar+gzip');

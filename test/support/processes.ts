@@ -96,12 +96,55 @@ export function childEnv(overrides: EnvOverrides = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-// Process groups still alive when the test worker exits (a crashed suite skipped its afterAll):
-// killed synchronously on exit so no registry or keyring daemon outlives the run.
-const liveGroups = new Set<number>();
-process.on('exit', () => {
-  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
-});
+// Process groups still alive when the test worker ends (a crashed suite skipped its afterAll, or
+// the run was interrupted) are killed then, so no registry or keyring daemon outlives the run;
+// other synchronous cleanups (temp dirs) run after that. One registry per worker process:
+// vitest re-imports this module for every test file.
+const REGISTRY_KEY = Symbol.for('docker-credential-bridge.test.worker-exit');
+interface ExitRegistry {
+  groups: Set<number>;
+  cleanups: Set<() => void>;
+}
+type GlobalWithRegistry = typeof globalThis & { [REGISTRY_KEY]?: ExitRegistry };
+
+function exitRegistry(): ExitRegistry {
+  const holder = globalThis as GlobalWithRegistry;
+  const existing = holder[REGISTRY_KEY];
+  if (existing !== undefined) return existing;
+  const registry: ExitRegistry = { groups: new Set(), cleanups: new Set() };
+  holder[REGISTRY_KEY] = registry;
+  const runAll = (): void => {
+    for (const pgid of registry.groups) killGroup(pgid, 'SIGKILL');
+    registry.groups.clear();
+    for (const cleanup of registry.cleanups) {
+      try {
+        cleanup();
+      } catch {
+        // best effort while exiting
+      }
+    }
+    registry.cleanups.clear();
+  };
+  process.on('exit', runAll);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    // Clean up, then die of the same signal as without this listener.
+    process.once(signal, () => {
+      runAll();
+      process.kill(process.pid, signal);
+    });
+  }
+  return registry;
+}
+const liveGroups = exitRegistry().groups;
+
+/** Runs `cleanup` (synchronous) if the worker exits or is interrupted first; returns the unregister. */
+export function atWorkerExit(cleanup: () => void): () => void {
+  const { cleanups } = exitRegistry();
+  cleanups.add(cleanup);
+  return () => {
+    cleanups.delete(cleanup);
+  };
+}
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -174,9 +217,7 @@ export function run(command: readonly string[], options: RunOptions = {}): Promi
 export async function runOk(command: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const result = await run(command, options);
   if (result.code !== 0) {
-    throw new Error(
-      `${command.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
-    );
+    throw new Error(`${command.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   }
   return result;
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BackgroundProcess, freePort, missingCommands, runOk, startBackground, waitFor } from './processes.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 export interface Registry {
   /** `127.0.0.1:PORT`, the form clients use as registry key. */
@@ -37,12 +37,12 @@ async function v2Status(host: string): Promise<number> {
 
 /** Debian's docker-registry on 127.0.0.1:random with filesystem storage in a temp dir. */
 export async function startRegistry(options: RegistryOptions): Promise<Registry> {
-  const root = await mkdtemp(join(tmpdir(), 'bridge-registry-'));
+  const root = makeTempDir('bridge-registry-');
   let server: BackgroundProcess | undefined;
   const stop = async (): Promise<void> => {
     await server?.stop();
     server = undefined;
-    await rm(root, { recursive: true, force: true });
+    await removeTempDir(root);
   };
   try {
     const withAuth = Object.keys(options.users).length > 0;

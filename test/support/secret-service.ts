@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BackgroundProcess, missingCommands, run, startBackground, waitFor } from './processes.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
 
 /**
  * A private Secret Service: its own dbus-daemon (socket in a temp dir, never the user's session bus)
@@ -95,12 +95,12 @@ function controlUnlock(socketPath: string, password: string): Promise<number> {
 }
 
 export async function startSecretService(): Promise<SecretService> {
-  const root = await mkdtemp(join(tmpdir(), 'bridge-ss-'));
+  const root = makeTempDir('bridge-ss-');
   const processes: BackgroundProcess[] = [];
   const stop = async (): Promise<void> => {
     for (const p of processes.reverse()) await p.stop();
     processes.length = 0;
-    await rm(root, { recursive: true, force: true });
+    await removeTempDir(root);
   };
   try {
     const home = join(root, 'home');
@@ -155,11 +155,7 @@ export async function startSecretService(): Promise<SecretService> {
       env,
       isLocked: () => loginLocked(address),
       async lock() {
-        await dbusSend(address, [
-          '/org/freedesktop/secrets',
-          'org.freedesktop.Secret.Service.Lock',
-          `array:objpath:${LOGIN}`,
-        ]);
+        await dbusSend(address, ['/org/freedesktop/secrets', 'org.freedesktop.Secret.Service.Lock', `array:objpath:${LOGIN}`]);
         if (!(await loginLocked(address))) throw new Error('login collection still unlocked after Lock');
       },
       async unlock() {

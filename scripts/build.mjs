@@ -1,7 +1,7 @@
 // Builds the shipped helper: one CommonJS file for the hot path plus one file per lazily loaded
 // module. CommonJS because Node 20 starts a CJS file ~7 ms faster than an ESM one (docs/benchmarks.md);
 // separate files because a CJS bundle would otherwise parse every provider on every start.
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -38,8 +38,11 @@ const splitLazyModules = {
   },
 };
 
+const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
+
 rmSync(outdir, { recursive: true, force: true });
 const common = {
+  define: { __BRIDGE_PACKAGE__: JSON.stringify(pkg.name), __BRIDGE_VERSION__: JSON.stringify(pkg.version) },
   bundle: true,
   platform: 'node',
   format: 'cjs',

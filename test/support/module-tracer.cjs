@@ -6,13 +6,13 @@ const Module = require('node:module');
 
 const loaded = new Set();
 const originalLoad = Module._load;
-Module._load = function load(request, parent, isMain) {
+Module._load = function load(request, parent, isMain, ...rest) {
   try {
     loaded.add(Module._resolveFilename(request, parent, isMain));
   } catch {
     loaded.add(request);
   }
-  return originalLoad.apply(this, arguments);
+  return originalLoad.call(this, request, parent, isMain, ...rest);
 };
 process.on('exit', () => {
   writeFileSync(process.env.BRIDGE_TRACE_MODULES, [...loaded].join('\n'));

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { protocolSuite } from '../protocol/suite.js';
-import { BridgeHome } from '../support/bridge.js';
+import { BRIDGE_COMMAND, BridgeHome } from '../support/bridge.js';
+import { useBridgeWithKeyring } from '../support/bridge-keyring.js';
 import { describeIntegration } from '../support/integration.js';
-import { type SecretService, secretServiceMissing, startSecretService } from '../support/secret-service.js';
+import { secretServiceMissing } from '../support/secret-service.js';
 
 /**
  * The same protocol suite the reference helper passes (reference-secretservice.test.ts), run against
@@ -15,14 +16,6 @@ describe('docker-credential-bridge, default store without a keychain (age file)'
 });
 
 describeIntegration('docker-credential-bridge, default store in a real Secret Service', secretServiceMissing(), () => {
-  const home = new BridgeHome();
-  let secrets: SecretService | undefined;
-  beforeAll(async () => {
-    secrets = await startSecretService();
-  });
-  afterAll(async () => {
-    await secrets?.stop();
-    home.remove();
-  });
-  protocolSuite(home.helper(() => ({ DBUS_SESSION_BUS_ADDRESS: secrets?.env.DBUS_SESSION_BUS_ADDRESS })));
+  const { env } = useBridgeWithKeyring();
+  protocolSuite({ name: 'bridge', command: BRIDGE_COMMAND, env, bridge: true });
 });

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -162,24 +162,30 @@ function feedStdin(child: ChildProcess, stdin: string | Buffer | undefined): voi
 }
 
 /**
+ * Spawns with piped stdio (never the parent's) in its own process group (detached), so a timeout
+ * or stop can kill grandchildren too; output is buffered for the caller.
+ */
+function spawnInGroup(
+  command: readonly string[],
+  options: { env?: EnvOverrides; cwd?: string | undefined },
+): { child: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string } {
+  const [file, ...args] = command;
+  if (file === undefined) throw new Error('spawn: empty command');
+  const child = spawn(file, args, { env: childEnv(options.env), cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  return { child, stdout: () => Buffer.concat(out).toString('utf8'), stderr: () => Buffer.concat(err).toString('utf8') };
+}
+
+/**
  * Runs a command to completion with piped stdio (never the parent's), feeding `stdin`.
  * Secrets belong in `stdin` or files, never in `command`.
  */
 export function run(command: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const [file, ...args] = command;
-  if (file === undefined) throw new Error('run: empty command');
   return new Promise((resolve, reject) => {
-    // detached: own process group, so a timeout can kill grandchildren too.
-    const child = spawn(file, args, {
-      env: childEnv(options.env),
-      cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const { child, stdout, stderr } = spawnInGroup(command, options);
     const pgid = child.pid;
     if (pgid !== undefined) liveGroups.add(pgid);
     const timeoutMs = options.timeoutMs ?? 60_000;
@@ -200,8 +206,8 @@ export function run(command: readonly string[], options: RunOptions = {}): Promi
       const result: RunResult = {
         code: code ?? -1,
         signal,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
+        stdout: stdout(),
+        stderr: stderr(),
       };
       if (timedOut) {
         reject(new Error(`${command.join(' ')} timed out after ${timeoutMs} ms; stderr: ${result.stderr}`));
@@ -239,18 +245,7 @@ export async function startBackground(
   command: readonly string[],
   options: { env?: EnvOverrides; cwd?: string; stdin?: string | Buffer } = {},
 ): Promise<BackgroundProcess> {
-  const [file, ...args] = command;
-  if (file === undefined) throw new Error('startBackground: empty command');
-  const child = spawn(file, args, {
-    env: childEnv(options.env),
-    cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const stdout: Buffer[] = [];
-  const stderr: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const { child, stdout, stderr } = spawnInGroup(command, options);
   let done = false;
   const exited = new Promise<void>((resolve) => {
     child.on('exit', () => {
@@ -263,13 +258,13 @@ export async function startBackground(
     child.once('error', reject);
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`${file} did not start`);
+  if (pid === undefined) throw new Error(`${command[0]} did not start`);
   liveGroups.add(pid);
   feedStdin(child, options.stdin);
   return {
     pid,
-    stdout: () => Buffer.concat(stdout).toString('utf8'),
-    stderr: () => Buffer.concat(stderr).toString('utf8'),
+    stdout,
+    stderr,
     exited: () => done,
     async stop(graceMs = 5_000) {
       if (!done) {

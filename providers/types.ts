@@ -11,6 +11,8 @@ export interface Credential {
   readonly serverURL: string;
   readonly username: string;
   readonly secret: string;
+  /** Epoch ms after which the backend says it stops working (ECR token, Vault lease); caches never keep it longer. */
+  readonly expiresAt?: number;
 }
 
 /** What `list` reports per stored registry: never the secret. */
@@ -69,4 +71,9 @@ export type ProviderFactory<Options = Record<string, unknown>> = (
 export interface ProviderModule {
   readonly TYPE: string;
   readonly create: ProviderFactory<never>;
+  /**
+   * A remote backend whose answers the bridge may keep in its keychain cache (src/cache/). Absent:
+   * not cached — local stores and the environment are as fast as the cache itself.
+   */
+  readonly CACHEABLE?: boolean;
 }

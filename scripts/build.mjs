@@ -13,12 +13,16 @@ const outdir = resolve(root, 'dist');
 const LAZY = {
   'config-compile': 'src/config/compile.ts',
   'command-explain': 'src/commands/explain.ts',
+  'command-cache': 'src/commands/cache.ts',
+  'command-doctor': 'src/commands/doctor.ts',
+  'cache-fill': 'src/cache/fill.ts',
   'provider-env': 'providers/env/index.ts',
   'provider-local': 'providers/local/index.ts',
   'local-file-store': 'providers/local/age-file-store.ts',
+  'provider-vault': 'providers/vault/index.ts',
 };
 /** Native or heavy packages: required from node_modules on first use, never bundled. */
-const EXTERNAL = ['@napi-rs/keyring'];
+const EXTERNAL = ['@napi-rs/keyring', 'node-vault'];
 
 const lazyByPath = new Map(Object.entries(LAZY).map(([name, file]) => [resolve(root, file), name]));
 

@@ -13,13 +13,18 @@ import { PACKAGE_NAME, VERSION } from './version.js';
  * Protocol verbs report failures on stdout (clients read nothing else); other commands on stderr.
  */
 const USAGE = `Usage: ${APP_NAME} <store|get|erase|list|version>
-       ${APP_NAME} explain <server-url>    show how a registry is routed (never prints secrets)
+       ${APP_NAME} explain <server-url>    show how a registry is routed and cached (never prints secrets)
+       ${APP_NAME} cache list              cached entries: registry, provider, age, expiry (no secrets)
+       ${APP_NAME} cache clear [server-url]  remove all cached entries, or one registry's
+       ${APP_NAME} doctor                  check the config and the keychains the cache can use
        ${APP_NAME} --help | --version
 `;
 
 /** Subcommands beyond the protocol, each loaded only when called. */
 const COMMANDS: Record<string, () => Promise<{ run(args: string[], env: Env): Promise<number> }>> = {
   explain: () => import('./commands/explain.js'),
+  cache: () => import('./commands/cache.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 export async function main(argv: readonly string[], env: Env): Promise<number> {

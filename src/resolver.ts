@@ -1,12 +1,15 @@
 import type { Credential, ListedCredential, Logger, Provider, ProviderContext } from '../providers/types.js';
 import { PROVIDER_MODULES, PROVIDER_TYPES } from '../providers/registry.js';
-import type { BridgeConfig, RouteConfig, WritePolicy } from './config/types.js';
+import { CredentialCache } from './cache/cache.js';
+import { freshness } from './cache/envelope.js';
+import { cacheAccount } from './cache/records.js';
+import type { BridgeConfig, CachePolicy, RouteConfig, WritePolicy } from './config/types.js';
 import { withDeadline } from './deadline.js';
 import { lookupEnvCredential } from './env-lookup.js';
 import { BridgeError, ConfigError, isBridgeError, ProviderError } from './errors.js';
 import { cacheDir, dataDir, type Env } from './paths.js';
 import { matchRoute } from './routes.js';
-import { normalizeServerUrl } from './server-url.js';
+import { normalizeServerUrl, type RegistryKey } from './server-url.js';
 
 export interface ResolverDeps {
   readonly config: BridgeConfig;
@@ -20,6 +23,7 @@ export interface ResolverDeps {
  */
 export class Resolver {
   private readonly providers = new Map<string, Promise<Provider>>();
+  private credentialCache: CredentialCache | undefined;
 
   constructor(private readonly deps: ResolverDeps) {}
 
@@ -39,6 +43,7 @@ export class Resolver {
     }
     const { route } = match;
     try {
+      if (route.cache !== undefined) return await this.getCached(route, route.cache, registry);
       const found = await this.call(route, 'get', (provider, signal) => provider.get(registry, { signal }));
       return found === undefined ? undefined : { ...found, serverURL: registry.serverURL };
     } catch (error) {
@@ -50,11 +55,54 @@ export class Resolver {
     }
   }
 
+  /**
+   * Cache first (src/cache/): a fresh entry answers with no provider loaded. A miss, an entry due
+   * for refresh or a remembered not-found past its time goes through the fill module: one backend
+   * call across processes, stale-if-error, and the new entry written.
+   */
+  private async getCached(route: RouteConfig, policy: CachePolicy, registry: RegistryKey): Promise<Credential | undefined> {
+    const cache = this.cache();
+    const id = this.cacheIdentity(route, registry);
+    const entry = await cache.read(id.account, route.timeoutMs);
+    const state = entry === undefined ? undefined : freshness(entry.envelope, policy, Date.now());
+    if (entry !== undefined && state?.state === 'fresh') {
+      this.deps.log.debug('get.cache-hit', { key: registry.key, store: entry.store, negative: entry.envelope.credential === undefined });
+      const credential = entry.envelope.credential;
+      return credential === undefined
+        ? undefined
+        : { serverURL: registry.serverURL, username: credential.username, secret: credential.secret };
+    }
+    const { fillEntry } = await import('./cache/fill.js');
+    const found = await fillEntry({
+      cache,
+      id,
+      policy,
+      waitMs: route.timeoutMs,
+      previous: state === undefined ? undefined : entry,
+      fetch: () => this.call(route, 'get', (provider, signal) => provider.get(registry, { signal })),
+      log: this.deps.log,
+      describeError,
+    });
+    return found === undefined ? undefined : { serverURL: registry.serverURL, username: found.username, secret: found.secret };
+  }
+
+  private cache(): CredentialCache {
+    this.credentialCache ??= new CredentialCache(this.deps.config.cacheStore, this.deps.env, cacheDir(this.deps.env), this.deps.log);
+    return this.credentialCache;
+  }
+
+  private cacheIdentity(route: RouteConfig, registry: RegistryKey): { account: string; registry: string; provider: string } {
+    const cacheId = this.deps.config.providers[route.provider]?.cacheId ?? route.provider;
+    return { account: cacheAccount(cacheId, registry.key), registry: registry.key, provider: route.provider };
+  }
+
   async store(credential: Credential): Promise<void> {
     const registry = normalizeServerUrl(credential.serverURL);
     const match = matchRoute(this.deps.config, registry);
     if (match === undefined) {
-      throw new BridgeError(`no route for ${registry.key} in ${this.deps.config.source ?? 'the config'}; not stored (add a route or a default)`);
+      throw new BridgeError(
+        `no route for ${registry.key} in ${this.deps.config.source ?? 'the config'}; not stored (add a route or a default)`,
+      );
     }
     const { route } = match;
     const provider = await this.provider(route.provider);
@@ -62,6 +110,10 @@ export class Resolver {
     if (policy === 'forward' && provider.store) {
       const store = provider.store.bind(provider);
       await this.call(route, 'store', (_, signal) => store(registry, credential, { signal }));
+      if (route.cache !== undefined) {
+        const { putEntry } = await import('./cache/fill.js');
+        await putEntry(this.cache(), this.cacheIdentity(route, registry), route.cache, credential);
+      }
       return;
     }
     const why = provider.store ? `write: ${policy} in ${route.label}` : `provider "${route.provider}" is read-only`;
@@ -77,6 +129,11 @@ export class Resolver {
     const match = matchRoute(this.deps.config, registry);
     if (match === undefined) return;
     const { route } = match;
+    if (route.cache !== undefined) {
+      // Forgotten whatever the provider does: after `docker logout` the next `get` asks the backend.
+      const { dropEntry } = await import('./cache/fill.js');
+      await dropEntry(this.cache(), this.cacheIdentity(route, registry).account);
+    }
     const provider = await this.provider(route.provider);
     if (!provider.erase || route.write === 'ignore') {
       this.deps.log.debug('erase.skipped', { key: registry.key, provider: route.provider });

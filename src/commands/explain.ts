@@ -1,10 +1,16 @@
+import { CredentialCache } from '../cache/cache.js';
+import { effectiveTimes } from '../cache/envelope.js';
+import { formatAge } from '../cache/format.js';
+import { cacheAccount } from '../cache/records.js';
+import { cacheState, describeCacheState, describePolicy, whyUncached } from '../cache/status.js';
 import { loadConfig } from '../config/load.js';
 import type { RouteConfig } from '../config/types.js';
 import { conventionVarNames, DOCKER_AUTH_CONFIG } from '../env-lookup.js';
 import { UsageError } from '../errors.js';
-import type { Env } from '../paths.js';
+import { cacheDir, type Env } from '../paths.js';
 import { matchRoute } from '../routes.js';
-import { normalizeServerUrl } from '../server-url.js';
+import { normalizeServerUrl, type RegistryKey } from '../server-url.js';
+import type { BridgeConfig } from '../config/types.js';
 
 /**
  * `explain <server-url>`: how a registry would be served — its key, the rule that matches and
@@ -21,7 +27,12 @@ export async function run(args: string[], env: Env): Promise<number> {
 
   add('server URL', registry.serverURL);
   add('registry key', registry.key);
-  add('config', config.source === undefined ? 'none found: built-in default (everything goes to the local store)' : `${config.source} (${origin === 'snapshot' ? 'compiled snapshot is current' : 'compiled now'})`);
+  add(
+    'config',
+    config.source === undefined
+      ? 'none found: built-in default (everything goes to the local store)'
+      : `${config.source} (${origin === 'snapshot' ? 'compiled snapshot is current' : 'compiled now'})`,
+  );
 
   for (const route of config.routes) {
     if (route === match?.route) break;
@@ -37,7 +48,7 @@ export async function run(args: string[], env: Env): Promise<number> {
     add('on error', match.route.onError === 'fail' ? 'fail: `get` exits 1 with the reason' : 'not-found: clients go on anonymously');
     add('deadline', `${match.route.timeoutMs} ms per provider call`);
   }
-  add('cache', 'none: this version asks the provider on every call');
+  for (const [label, value] of await cacheLines(config, match?.route, registry, env)) add(label, value);
 
   if (!config.envLookup) {
     add('environment', 'lookup disabled (env.lookup: false)');
@@ -55,6 +66,42 @@ export async function run(args: string[], env: Env): Promise<number> {
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+/** The cache's real state for this registry: where entries go here (probed), the times, and the entry now. */
+async function cacheLines(
+  config: BridgeConfig,
+  route: RouteConfig | undefined,
+  registry: RegistryKey,
+  env: Env,
+): Promise<Array<[string, string]>> {
+  if (route === undefined) return [['cache', 'not used (no route)']];
+  if (route.cache === undefined) return [['cache', whyUncached(config, route.provider)]];
+  const dir = cacheDir(env);
+  const state = await cacheState(config, env, dir);
+  const lines: Array<[string, string]> = [
+    ['cache', describeCacheState(state)],
+    ['cache policy', describePolicy(route.cache)],
+  ];
+  if (state.store === undefined) return lines;
+  const cache = new CredentialCache(config.cacheStore, env, dir, { note() {}, debug() {} });
+  const account = cacheAccount(config.providers[route.provider]?.cacheId ?? route.provider, registry.key);
+  const entry = await cache.read(account, route.timeoutMs);
+  if (entry === undefined) {
+    lines.push(['cache entry', 'none: the next get asks the provider']);
+    return lines;
+  }
+  const now = Date.now();
+  const { refreshAfter, expiresAt } = effectiveTimes(entry.envelope, route.cache);
+  const kind = entry.envelope.credential === undefined ? 'not-found' : 'credential';
+  const age = `fetched ${formatAge(now - entry.envelope.fetchedAt)} ago`;
+  let when: string;
+  if (now >= expiresAt) when = 'expired: the next get asks the provider';
+  else if (now < refreshAfter)
+    when = `fresh: served with no backend call for ${formatAge(refreshAfter - now)} more, expires in ${formatAge(expiresAt - now)}`;
+  else when = `due for refresh: the next get asks the provider (expires in ${formatAge(expiresAt - now)})`;
+  lines.push(['cache entry', `${kind} in ${entry.store}, ${age}; ${when}`]);
+  return lines;
 }
 
 function routeReason(route: RouteConfig, pattern: string, key: string): string {
@@ -79,4 +126,3 @@ function writeLine(route: RouteConfig): string {
 function varState(env: Env, name: string): string {
   return `${name} (${env[name] === undefined ? 'unset' : 'set'})`;
 }
-

@@ -1,14 +1,23 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { parse as parsePath } from 'node:path';
 import * as v from 'valibot';
-import { PROVIDER_TYPES } from '../../providers/registry.js';
+import { CACHEABLE_TYPES, PROVIDER_TYPES } from '../../providers/registry.js';
 import { ConfigError } from '../errors.js';
 import { APP_NAME, CONFIG_FILE_NAMES } from '../paths.js';
 import { compileHostGlob } from './compile-glob.js';
 import type { LocatedConfig } from './locate.js';
 import { configSchema, type ConfigOutput } from './schema.js';
 import { makeSnapshot, snapshotPath } from './snapshot.js';
-import { type BridgeConfig, DEFAULT_TIMEOUT_MS, type ProviderConfig, type RouteConfig } from './types.js';
+import {
+  type BridgeConfig,
+  type CachePolicy,
+  DEFAULT_CACHE_TTL_MS,
+  DEFAULT_NEGATIVE_TTL_MS,
+  DEFAULT_TIMEOUT_MS,
+  type ProviderConfig,
+  type RouteConfig,
+} from './types.js';
 
 /**
  * The cold path: parse, validate and compile a config file, then refresh the snapshot.
@@ -84,13 +93,19 @@ function syntaxErrorLine(path: string, error: unknown): string {
   return `${kind} syntax error`;
 }
 
+export interface CompileOptions {
+  /** Provider types whose answers may be cached; default: those in providers/registry.ts. */
+  readonly cacheableTypes?: ReadonlySet<string>;
+}
+
 /** Validates a parsed config and compiles it to the runtime form. Throws ConfigError naming the exact path. */
-export function compileConfig(source: string, input: unknown): BridgeConfig {
+export function compileConfig(source: string, input: unknown, options: CompileOptions = {}): BridgeConfig {
   const fail = (where: string, message: string): never => {
     throw new ConfigError(`config ${source}: ${where}: ${message}`);
   };
   const unknownType = findUnknownProviderType(input);
-  if (unknownType) fail(unknownType.where, `unknown provider type ${JSON.stringify(unknownType.type)} (valid: ${PROVIDER_TYPES.join(', ')})`);
+  if (unknownType)
+    fail(unknownType.where, `unknown provider type ${JSON.stringify(unknownType.type)} (valid: ${PROVIDER_TYPES.join(', ')})`);
 
   const parsed = v.safeParse(configSchema, input);
   if (!parsed.success) {
@@ -103,18 +118,44 @@ export function compileConfig(source: string, input: unknown): BridgeConfig {
   const config = parsed.output as ConfigOutput;
 
   const providers: Record<string, ProviderConfig> = {};
-  for (const [name, { type, ...options }] of Object.entries(config.providers)) providers[name] = { type, options };
+  const providerTtl: Record<string, number | undefined> = {};
+  for (const [name, { type, cache, ...providerOptions }] of Object.entries(config.providers)) {
+    providers[name] = { type, options: providerOptions, cacheId: `${name}-${configHash(type, providerOptions)}` };
+    providerTtl[name] = cache?.ttl === undefined ? undefined : toMs(cache.ttl);
+  }
+  const cacheStore = config.cache?.store ?? 'auto';
+  const cachePolicy = (fields: NonNullable<ConfigOutput['default']>): CachePolicy | undefined => {
+    const type = providers[fields.provider]?.type;
+    if (cacheStore === 'off' || fields.cache === false || type === undefined || !(options.cacheableTypes ?? CACHEABLE_TYPES).has(type))
+      return undefined;
+    const global = config.cache;
+    // The more specific setting wins: route, then provider, then the global section.
+    const ttl = fields.cache?.ttl ?? providerTtl[fields.provider] ?? (global?.ttl === undefined ? undefined : toMs(global.ttl));
+    const negative = fields.cache?.negativeTtl ?? global?.negativeTtl;
+    const stale = fields.cache?.staleIfError ?? global?.staleIfError;
+    return {
+      ttlMs: ttl === undefined ? DEFAULT_CACHE_TTL_MS : toMs(ttl),
+      negativeTtlMs: negative === undefined ? DEFAULT_NEGATIVE_TTL_MS : toMs(negative),
+      staleIfErrorMs: stale === undefined ? undefined : stale === false ? 0 : toMs(stale),
+    };
+  };
 
   const route = (label: string, fields: NonNullable<ConfigOutput['default']>, match: readonly string[]): RouteConfig => {
     if (providers[fields.provider] === undefined) {
       const defined = Object.keys(providers);
-      fail(`${label}.provider`, `provider ${JSON.stringify(fields.provider)} is not defined under providers (defined: ${defined.length ? defined.join(', ') : 'none'})`);
+      fail(
+        `${label}.provider`,
+        `provider ${JSON.stringify(fields.provider)} is not defined under providers (defined: ${defined.length ? defined.join(', ') : 'none'})`,
+      );
     }
     const matchers = match.map((pattern, i) => {
       try {
         return compileHostGlob(pattern);
       } catch (error) {
-        return fail(label === 'default' ? label : `${label}.match${match.length > 1 ? `[${i}]` : ''}`, `${JSON.stringify(pattern)}: ${(error as Error).message}`);
+        return fail(
+          label === 'default' ? label : `${label}.match${match.length > 1 ? `[${i}]` : ''}`,
+          `${JSON.stringify(pattern)}: ${(error as Error).message}`,
+        );
       }
     });
     return {
@@ -126,6 +167,7 @@ export function compileConfig(source: string, input: unknown): BridgeConfig {
       onError: fields.onError ?? 'fail',
       timeoutMs: fields.timeout === undefined ? DEFAULT_TIMEOUT_MS : toMs(fields.timeout),
       env: fields.env,
+      cache: cachePolicy(fields),
     };
   };
 
@@ -135,7 +177,27 @@ export function compileConfig(source: string, input: unknown): BridgeConfig {
     routes: (config.routes ?? []).map((r, i) => route(`routes[${i}]`, r, typeof r.match === 'string' ? [r.match] : r.match)),
     defaultRoute: config.default === undefined ? undefined : route('default', config.default, ['*']),
     envLookup: config.env?.lookup ?? true,
+    cacheStore,
   };
+}
+
+/** 12 hex digits of SHA-256 over the provider's type and options, keys sorted: stable across key order. */
+function configHash(type: string, options: Record<string, unknown>): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+      );
+    }
+    return value;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify({ type, options: canonical(options) }))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 function findUnknownProviderType(input: unknown): { where: string; type: unknown } | undefined {
@@ -160,9 +222,7 @@ function toMs(value: number | string): number {
 function issuePath(issue: v.BaseIssue<unknown>): string {
   const keys = (issue.path ?? []).map((item) => item.key);
   if (keys.length === 0) return '(root)';
-  return keys
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
-    .join('');
+  return keys.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
 }
 
 const SECRET_LOOKING_KEY = /password|secret|token|credential/i;

@@ -9,6 +9,23 @@ export type ErrorPolicy = 'fail' | 'not-found';
 export interface ProviderConfig {
   readonly type: string;
   readonly options: Record<string, unknown>;
+  /**
+   * `<name>-<hash of type and options>`: names this backend's cache entries, so changing a
+   * provider's config never serves what the old config fetched.
+   */
+  readonly cacheId: string;
+}
+
+/** Where cache entries live (src/cache/stores.ts). */
+export type CacheStoreSetting = 'auto' | 'keyutils' | 'secret-service' | 'off';
+
+/** A route's cache times, route > provider > global > defaults already applied. */
+export interface CachePolicy {
+  readonly ttlMs: number;
+  /** How long a backend "not found" is remembered; 0: not at all. */
+  readonly negativeTtlMs: number;
+  /** How long past refreshAfter an entry may be served when the backend fails; undefined: until it expires. */
+  readonly staleIfErrorMs: number | undefined;
 }
 
 /**
@@ -41,6 +58,8 @@ export interface RouteConfig {
   readonly onError: ErrorPolicy;
   readonly timeoutMs: number;
   readonly env: EnvMapping | undefined;
+  /** undefined: not cached (a local provider, `cache: false`, or `cache.store: off`). */
+  readonly cache: CachePolicy | undefined;
 }
 
 export interface BridgeConfig {
@@ -51,14 +70,18 @@ export interface BridgeConfig {
   readonly defaultRoute: RouteConfig | undefined;
   /** Look for credentials in the environment before asking any provider. */
   readonly envLookup: boolean;
+  readonly cacheStore: CacheStoreSetting;
 }
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
+export const DEFAULT_CACHE_TTL_MS = 15 * 60_000;
+/** Long enough to spare a burst of pulls of public images a remote call each, short enough that a newly added secret shows up soon. */
+export const DEFAULT_NEGATIVE_TTL_MS = 45_000;
 
 /** With no config file: everything goes to the encrypted local store. */
 export const BUILTIN_CONFIG: BridgeConfig = {
   source: undefined,
-  providers: { local: { type: 'local', options: {} } },
+  providers: { local: { type: 'local', options: {}, cacheId: 'local-builtin' } },
   routes: [],
   defaultRoute: {
     label: 'default',
@@ -69,6 +92,8 @@ export const BUILTIN_CONFIG: BridgeConfig = {
     onError: 'fail',
     timeoutMs: DEFAULT_TIMEOUT_MS,
     env: undefined,
+    cache: undefined,
   },
   envLookup: true,
+  cacheStore: 'auto',
 };

@@ -83,7 +83,7 @@ describe('bad config', () => {
     }
   };
   it('a syntax error', () => withConfig('providers: {local: {type: local}\nroutes: [', /^config .*config\.yaml: YAML syntax error at line \d+, column \d+$/));
-  it('an unknown provider type', () => withConfig('providers: {v: {type: hashivault}}\n', /^config .*: providers\.v\.type: unknown provider type "hashivault" \(valid: env, local\)$/));
+  it('an unknown provider type', () => withConfig('providers: {v: {type: hashivault}}\n', /^config .*: providers\.v\.type: unknown provider type "hashivault" \(valid: env, local, vault\)$/));
   it('a route to an undefined provider', () =>
     withConfig('providers: {local: {type: local}}\nroutes: [{match: ghcr.io, provider: vault}]\n', /^config .*: routes\[0\]\.provider: provider "vault" is not defined under providers \(defined: local\)$/));
   it('a config file writable by others', () =>

@@ -121,7 +121,7 @@ describe('explain', () => {
         'write:        default: forward to the provider, or ignore with a note if it is read-only',
         'on error:     fail: `get` exits 1 with the reason',
         'deadline:     5000 ms per provider call',
-        'cache:        none: this version asks the provider on every call',
+        'cache:        none: provider "tripwire" (type local) is local, so it is not cached',
         'environment:  consulted first, in this order:',
         '  1. route mapping   CI_REGISTRY_USER (set), CI_REGISTRY_PASSWORD (set)',
         '  2. DOCKER_AUTH_CONFIG set',

@@ -22,7 +22,7 @@ const base = { providers: { local: { type: 'local' } } };
 describe('config validation: every error names the exact path and the value', () => {
   it.each([
     [{ ...base, routes: [{ match: 'a.io', provider: 'nope' }] }, 'config /cfg.yaml: routes[0].provider: provider "nope" is not defined under providers (defined: local)'],
-    [{ providers: { v: { type: 'vaultt' } } }, 'config /cfg.yaml: providers.v.type: unknown provider type "vaultt" (valid: env, local)'],
+    [{ providers: { v: { type: 'vaultt' } } }, 'config /cfg.yaml: providers.v.type: unknown provider type "vaultt" (valid: env, local, vault)'],
     [{ ...base, routes: [{ match: 'a.io', provider: 'local', onError: 'explode' }] }, 'config /cfg.yaml: routes[0].onError: expected ("fail" | "not-found"), got "explode"'],
     [{ ...base, routes: [{ match: 'a.io', provider: 'local', colour: 'red' }] }, 'config /cfg.yaml: routes[0].colour: unknown key "colour"'],
     [{ ...base, routes: [{ match: 'https://a.io/', provider: 'local' }] }, 'config /cfg.yaml: routes[0].match: "https://a.io/": a host glob has no scheme or path'],

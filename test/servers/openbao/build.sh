@@ -9,24 +9,21 @@
 #
 # Needs Go >= 1.24 (`go` on PATH, or /usr/local/go/bin/go, or $GO) and the Go
 # module proxy. A cold build takes several minutes on 2 cores.
+#
+# --cached-only: print the cached binary's path if it is there, else exit 3
+# without building (and without needing Go) — for test suites, which must
+# never start a cold build.
 set -euo pipefail
+
+cached_only=false
+if [[ "${1:-}" == "--cached-only" ]]; then
+  cached_only=true
+fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 module="github.com/openbao/openbao"
 
 log() { printf 'openbao/build.sh: %s\n' "$*" >&2; }
-
-go_bin="${GO:-}"
-if [[ -z "$go_bin" ]]; then
-  if command -v go >/dev/null 2>&1; then
-    go_bin="$(command -v go)"
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    go_bin=/usr/local/go/bin/go
-  else
-    log "no Go toolchain found (need go >= 1.24 on PATH, at /usr/local/go/bin/go, or in \$GO)"
-    exit 1
-  fi
-fi
 
 # The required version, from either `require M V` or a line `M V` in a block.
 version="$(awk -v m="$module" '
@@ -46,6 +43,23 @@ dest="$dest_dir/bao"
 if [[ -x "$dest" ]]; then
   printf '%s\n' "$dest"
   exit 0
+fi
+if [[ "$cached_only" == true ]]; then
+  log "no cached binary at $dest (build it with: bash $here/build.sh)"
+  exit 3
+fi
+
+# Go is needed only from here on: a cached binary needs no toolchain.
+go_bin="${GO:-}"
+if [[ -z "$go_bin" ]]; then
+  if command -v go >/dev/null 2>&1; then
+    go_bin="$(command -v go)"
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    go_bin=/usr/local/go/bin/go
+  else
+    log "no Go toolchain found (need go >= 1.24 on PATH, at /usr/local/go/bin/go, or in \$GO)"
+    exit 1
+  fi
 fi
 
 mkdir -p "$dest_dir"

@@ -1,0 +1,219 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type OpenBao, startOpenBao } from '../test/support/openbao.js';
+import { startSecretService } from '../test/support/secret-service.js';
+import { type Command, measure, type Timing } from './measure.js';
+
+/**
+ * The cache's numbers: a cache-hit `get` as a ratio to `node -e 0` measured in the same run, over
+ * keyutils and over Secret Service, with NODE_EXTRA_CA_CERTS unset (targets apply) and set; and
+ * 64 parallel `get`s of one uncached key: wall time and backend reads (OpenBao's audit log).
+ *
+ * keyutils needs a session keyring, which only `keyctl session -` gives a process here (a
+ * multi-threaded Node cannot adopt one), so every keyutils command runs under it and so does the
+ * floor it is compared with; the wrapper's own cost is shown and taken out of the net ratio.
+ */
+const BRIDGE = resolve('dist/docker-credential-bridge.cjs');
+const CA_FILE = process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
+const PARALLEL = 64;
+
+interface Homes {
+  readonly keyutils: Record<string, string>;
+  readonly secretService: Record<string, string>;
+}
+
+function makeHome(root: string, name: string, bao: OpenBao, config: string, extra: Record<string, string>): Record<string, string> {
+  const dir = join(root, name);
+  const configDir = join(dir, 'config', 'docker-credential-bridge');
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(configDir, 'config.yaml'), config, { mode: 0o600 });
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    XDG_DATA_HOME: join(dir, 'data'),
+    XDG_CACHE_HOME: join(dir, 'cache'),
+    XDG_RUNTIME_DIR: join(dir, 'run'),
+    VAULT_TOKEN: bao.rootToken,
+    ...extra,
+  };
+}
+
+function readsOf(bao: OpenBao, key: string): number {
+  const log = join(bao.dir, 'audit.log');
+  if (!existsSync(log)) return 0;
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type?: string; request?: { path?: string; operation?: string } })
+    .filter((e) => e.type === 'response' && e.request?.operation === 'read' && e.request.path === `secret/data/docker/${key}`).length;
+}
+
+const underSession = (argv: string[]) => ['keyctl', 'session', '-', ...argv];
+
+function commands(homes: Homes, ca: string | undefined): Command[] {
+  const withCa = (env: Record<string, string>) => ({ ...env, NODE_EXTRA_CA_CERTS: ca });
+  const hit = (user: string) => (status: number | null, stdout: string) => status === 0 && stdout.includes(`"Username":"${user}"`);
+  const get = [process.execPath, BRIDGE, 'get'];
+  return [
+    { label: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'], env: withCa(homes.secretService), expect: (s) => s === 0 },
+    {
+      label: 'get, unrouted registry (no cache, no keychain: the base path)',
+      argv: get,
+      stdin: 'quay.io',
+      env: withCa(homes.secretService),
+      expect: (s, out) => s === 1 && out === 'credentials not found in native keychain\n',
+    },
+    { label: 'keyctl session - true (wrapper alone)', argv: underSession(['true']), env: withCa(homes.keyutils), expect: (s) => s === 0 },
+    {
+      label: 'keyctl session - node -e 0 (floor under the wrapper)',
+      argv: underSession([process.execPath, '-e', '0']),
+      env: withCa(homes.keyutils),
+      expect: (s) => s === 0,
+    },
+    {
+      label: 'get, cache hit on keyutils (under the wrapper)',
+      argv: underSession(get),
+      stdin: 'hit.keyutils.bench',
+      env: withCa(homes.keyutils),
+      expect: hit('ku'),
+    },
+    {
+      label: 'get, remembered not-found on keyutils (under the wrapper)',
+      argv: underSession(get),
+      stdin: 'public.keyutils.bench',
+      env: withCa(homes.keyutils),
+      expect: (s, out) => s === 1 && out === 'credentials not found in native keychain\n',
+    },
+    { label: 'get, cache hit on Secret Service', argv: get, stdin: 'hit.ss.bench', env: withCa(homes.secretService), expect: hit('ss') },
+  ];
+}
+
+function row(t: Timing, floor: number, extra = ''): string {
+  return `| ${t.label} | ${t.medianMs.toFixed(1)} | ${t.p90Ms.toFixed(1)} | ${(t.medianMs / floor).toFixed(2)}× | ${extra} |`;
+}
+
+function table(title: string, timings: Timing[], withTargets: boolean): string {
+  const [floor, unrouted, wrapper, wrappedFloor, keyutilsHit, keyutilsNegative, ssHit] = timings;
+  if (!floor || !unrouted || !wrapper || !wrappedFloor || !keyutilsHit || !keyutilsNegative || !ssHit) throw new Error('missing timings');
+  // Net: the wrapper's own exec taken out of both the wrapped helper and the wrapped floor.
+  const net = (t: Timing) => (t.medianMs - wrapper.medianMs) / (wrappedFloor.medianMs - wrapper.medianMs);
+  const verdict = (ratio: number, target: number) => (withTargets ? `≤ ${target}× ${ratio <= target ? 'met' : 'NOT met'}` : '');
+  return [
+    `#### ${title}`,
+    '',
+    '| command | median ms | p90 ms | × floor (raw) | net × floor, target |',
+    '|---|---:|---:|---:|---|',
+    row(floor, floor.medianMs),
+    row(unrouted, floor.medianMs),
+    row(wrapper, floor.medianMs),
+    row(wrappedFloor, floor.medianMs, '1.00× (its own floor)'),
+    row(keyutilsHit, wrappedFloor.medianMs, `${net(keyutilsHit).toFixed(2)}× ${verdict(net(keyutilsHit), 1.25)}`),
+    row(keyutilsNegative, wrappedFloor.medianMs, `${net(keyutilsNegative).toFixed(2)}× ${verdict(net(keyutilsNegative), 1.25)}`),
+    row(ssHit, floor.medianMs, `${(ssHit.medianMs / floor.medianMs).toFixed(2)}× ${verdict(ssHit.medianMs / floor.medianMs, 1.5)}`),
+    '',
+  ].join('\n');
+}
+
+/** Starts `count` gets of `key` at once; resolves with the wall time once all have answered correctly. */
+async function parallelGets(
+  argv: string[],
+  env: Record<string, string>,
+  key: string,
+  user: string,
+  count: number,
+): Promise<{ ms: number; failures: number }> {
+  const start = process.hrtime.bigint();
+  const results = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<boolean>((done) => {
+          const [file, ...args] = argv;
+          const child = spawn(file ?? 'false', args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+          let out = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            out += chunk.toString();
+          });
+          child.on('close', (code) => done(code === 0 && out.includes(`"Username":"${user}"`)));
+          child.stdin.end(key);
+        }),
+    ),
+  );
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, failures: results.filter((ok) => !ok).length };
+}
+
+export async function cacheBench(runs: number): Promise<string> {
+  if (!existsSync(BRIDGE)) throw new Error('run `npm run build` first');
+  const root = mkdtempSync(join(tmpdir(), 'bridge-cache-bench-'));
+  const [bao, secrets] = await Promise.all([startOpenBao(), startSecretService()]);
+  let homes: Homes | undefined;
+  try {
+    const put = (key: string, username: string) =>
+      bao.apiOk('POST', `secret/data/docker/${key}`, { data: { username, password: `${username}-secret` } });
+    await Promise.all([put('hit.keyutils.bench', 'ku'), put('hit.ss.bench', 'ss')]);
+    const provider = `providers:\n  corp: {type: vault, address: "${bao.address}", auth: {method: token}}\nroutes: [{match: "**.bench", provider: corp, timeout: 60s}]\n`;
+    homes = {
+      keyutils: makeHome(root, 'keyutils', bao, `${provider}cache: {store: keyutils}\n`, {}),
+      secretService: makeHome(root, 'ss', bao, `${provider}cache: {store: secret-service}\n`, {
+        DBUS_SESSION_BUS_ADDRESS: secrets.env.DBUS_SESSION_BUS_ADDRESS ?? '',
+      }),
+    };
+    // Fill the entries (and the config snapshots) once.
+    for (const [home, key, wrap] of [
+      [homes.keyutils, 'hit.keyutils.bench', true],
+      [homes.keyutils, 'public.keyutils.bench', true],
+      [homes.secretService, 'hit.ss.bench', false],
+    ] as const) {
+      const argv = [process.execPath, BRIDGE, 'get'];
+      const [file, ...args] = wrap ? underSession(argv) : argv;
+      try {
+        execFileSync(file ?? 'false', args, { input: key, env: home, stdio: ['pipe', 'ignore', 'ignore'] });
+      } catch {
+        // the not-found entry exits 1 by design
+      }
+    }
+    const unset = measure(commands(homes, undefined), runs);
+    const set = measure(commands(homes, CA_FILE), runs);
+
+    const parallelRows: string[] = [];
+    for (const [label, home, wrap] of [
+      ['keyutils', homes.keyutils, true],
+      ['Secret Service', homes.secretService, false],
+    ] as const) {
+      for (let round = 0; round < 3; round++) {
+        const key = `parallel-${round}.${wrap ? 'keyutils' : 'ss'}.bench`;
+        const user = `p${round}`;
+        await put(key, user);
+        const argv = [process.execPath, BRIDGE, 'get'];
+        const { ms, failures } = await parallelGets(wrap ? underSession(argv) : argv, home, key, user, PARALLEL);
+        parallelRows.push(`| ${label} | ${round + 1} | ${ms.toFixed(0)} | ${readsOf(bao, key)} | ${PARALLEL - failures}/${PARALLEL} |`);
+      }
+    }
+    const node = execFileSync(process.execPath, ['--version']).toString().trim();
+    return [
+      '### Cache (bench/cache.ts)',
+      '',
+      `Whole-process \`get\` of a cached entry (Vault provider on OpenBao behind it), round-robin, ${runs} runs each after 3 warm-ups, Node ${node}.`,
+      'keyutils commands run under `keyctl session -` (a session keyring of their own, as in a login',
+      'session), compared with `node -e 0` under the same wrapper; "net" takes the wrapper alone out of both.',
+      'Targets (NODE_EXTRA_CA_CERTS unset): ≤ 1.25× over keyutils, ≤ 1.5× over Secret Service.',
+      '',
+      table('NODE_EXTRA_CA_CERTS unset', unset, true),
+      table(`NODE_EXTRA_CA_CERTS=${CA_FILE}`, set, false),
+      `#### ${PARALLEL} parallel \`get\`s of one uncached key (NODE_EXTRA_CA_CERTS unset)`,
+      '',
+      '| store | round | wall ms | backend reads (audit log) | correct answers |',
+      '|---|---:|---:|---:|---:|',
+      ...parallelRows,
+      '',
+    ].join('\n');
+  } finally {
+    // keyutils entries outlive the run in the user's persistent keyring: remove this run's.
+    spawnSync('keyctl', ['session', '-', process.execPath, BRIDGE, 'cache', 'clear'], { env: homes?.keyutils, stdio: 'ignore' });
+    await Promise.all([bao.stop(), secrets.stop()]);
+    rmSync(root, { recursive: true, force: true });
+  }
+}

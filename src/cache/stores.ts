@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as Keyring from '@napi-rs/keyring';
+import type { CacheStoreSetting } from '../config/types.js';
+import type { Env } from '../paths.js';
+
+/**
+ * The keychains a cache entry can live in, through @napi-rs/keyring:
+ * - keyutils: the Linux kernel keyring (~0.1 ms a read, per user, in memory only: gone at reboot,
+ *   which suits a cache); needs a session keyring (absent in many containers: seccomp blocks keyctl);
+ * - secret-service: gnome-keyring/KWallet over D-Bus (~10 ms: a D-Bus connection per process);
+ * - os: the macOS Keychain or Windows Credential Manager.
+ */
+export type StoreKind = 'keyutils' | 'secret-service' | 'os';
+
+/** One service name for every cache entry, apart from the local store's, so the two never mix in `list`. */
+export const CACHE_SERVICE = 'docker-credential-bridge-cache';
+
+/** The stores a setting allows here, in the order entries are written to them, and why others are left out. */
+export interface StorePlan {
+  readonly stores: readonly StoreKind[];
+  /** One line per store the setting would use but cannot (no session bus, wrong platform). */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Without DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus, libdbus would try to autolaunch a bus
+ * (it needs X11 and hangs or fails slowly on servers), so Secret Service is not even tried.
+ */
+export function sessionBusMissing(env: Env): string | undefined {
+  if (env.DBUS_SESSION_BUS_ADDRESS) return undefined;
+  if (env.XDG_RUNTIME_DIR && existsSync(join(env.XDG_RUNTIME_DIR, 'bus'))) return undefined;
+  return 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)';
+}
+
+export function planStores(setting: CacheStoreSetting, env: Env, platform: NodeJS.Platform = process.platform): StorePlan {
+  if (setting === 'off') return { stores: [], skipped: ['cache.store is off'] };
+  if (platform !== 'linux') {
+    if (setting === 'auto') return { stores: ['os'], skipped: [] };
+    return { stores: [], skipped: [`${setting}: only on Linux`] };
+  }
+  const busMissing = sessionBusMissing(env);
+  const secretService: StorePlan =
+    busMissing === undefined ? { stores: ['secret-service'], skipped: [] } : { stores: [], skipped: [`secret-service: ${busMissing}`] };
+  if (setting === 'keyutils') return { stores: ['keyutils'], skipped: [] };
+  if (setting === 'secret-service') return secretService;
+  return { stores: ['keyutils', ...secretService.stores], skipped: secretService.skipped };
+}
+
+let lib: Promise<typeof Keyring> | undefined;
+/** Loaded on the first cache access only: runs that never reach a cached route never load the native module. */
+function keyring(): Promise<typeof Keyring> {
+  lib ??= loadKeyring();
+  return lib;
+}
+
+/**
+ * On glibc Linux the platform binding is loaded directly: @napi-rs/keyring's own loader first reads
+ * /usr/bin/ldd, tries a .node file beside itself and checks versions, ~2 ms of every cache hit.
+ * Anything unexpected (musl, another arch, a layout change, ESM in tests) takes the loader.
+ */
+async function loadKeyring(): Promise<typeof Keyring> {
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
+    const binding = `@napi-rs/keyring-linux-${process.arch}-gnu`;
+    try {
+      const direct = (await import(binding)) as typeof Keyring;
+      if (typeof direct.Entry === 'function' && typeof direct.AsyncEntry === 'function') return direct;
+    } catch {
+      // fall through to the loader
+    }
+  }
+  return import('@napi-rs/keyring');
+}
+
+function options(kind: StoreKind): Keyring.EntryOptions | undefined {
+  return kind === 'os' ? undefined : { linux: { store: kind } };
+}
+
+/**
+ * Reads, writes and deletes entry values. keyutils goes through the synchronous API (a syscall: no
+ * worker thread, no timer). D-Bus and the OS keychains go through the async one, raced against
+ * `timeoutMs`: the library cannot interrupt a call already running on its worker thread, so the
+ * race is what keeps a hung keyring daemon from hanging `docker pull`. Every failure throws.
+ */
+export const keychain = {
+  async get(kind: StoreKind, account: string, timeoutMs: number): Promise<string | null> {
+    const { Entry, AsyncEntry } = await keyring();
+    if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).getPassword();
+    return bounded(timeoutMs, (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).getPassword(signal));
+  },
+  async set(kind: StoreKind, account: string, value: string, timeoutMs: number): Promise<void> {
+    const { Entry, AsyncEntry } = await keyring();
+    if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).setPassword(value);
+    return bounded(timeoutMs, (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).setPassword(value, signal));
+  },
+  async delete(kind: StoreKind, account: string, timeoutMs: number): Promise<boolean> {
+    const { Entry, AsyncEntry } = await keyring();
+    if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).deleteCredential();
+    return bounded(timeoutMs, (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).deleteCredential(signal));
+  },
+  /** Secret Service and the OS keychains only: keyutils entries cannot be listed through the library. */
+  async accounts(kind: StoreKind, timeoutMs: number): Promise<string[]> {
+    if (kind === 'keyutils') return [];
+    const { findCredentialsAsync } = await keyring();
+    const found = await bounded(timeoutMs, (signal) => findCredentialsAsync(CACHE_SERVICE, null, signal));
+    return found.map((c) => c.account);
+  },
+};
+
+async function bounded<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`keychain call timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([call(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The library's first line names the failure (AccessDenied, QuotaExceeded, a dismissed prompt), never the value. */
+export function storeErrorReason(error: unknown): string {
+  const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : '';
+  return message.length > 0 && message.length < 200 ? message : 'keychain call failed';
+}
+
+export function isQuotaError(error: unknown): boolean {
+  return /quota/i.test(storeErrorReason(error));
+}
+
+/** Human name of a store, for explain/doctor/list. */
+export function storeLabel(kind: StoreKind): string {
+  switch (kind) {
+    case 'keyutils':
+      return 'keyutils (Linux kernel keyring)';
+    case 'secret-service':
+      return 'Secret Service (D-Bus)';
+    case 'os':
+      return process.platform === 'darwin' ? 'macOS Keychain' : process.platform === 'win32' ? 'Windows Credential Manager' : 'OS keychain';
+  }
+}

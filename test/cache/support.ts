@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BRIDGE_COMMAND, type BridgeHome } from '../support/bridge.js';
+import type { OpenBao } from '../support/openbao.js';
+import { type EnvOverrides, missingCommands, type RunResult, run } from '../support/processes.js';
+
+/**
+ * Running the built helper as the cache sees the world: under `keyctl session -` (a session
+ * keyring of its own, as a login session has) or bare (in this sandbox: no session keyring, so
+ * keyutils entries die with the process that wrote them), with or without a D-Bus session bus.
+ */
+export type Keyring = 'session' | 'none';
+
+/** Why `keyctl session -` cannot wrap the helper here (no keyutils: seccomp, no binary), or undefined. */
+export function keyctlMissing(): string | undefined {
+  const missing = missingCommands('keyctl');
+  if (missing !== undefined) return missing;
+  const probe = spawnSync('keyctl', ['session', '-', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  return probe.status === 0 ? undefined : `keyctl session - fails here: ${(probe.stderr ?? '').trim()}`;
+}
+
+/** `keyctl session -` announces the keyring it made on stderr; the helper's own stderr is what tests judge. */
+function dropKeyctlLine(result: RunResult): RunResult {
+  return { ...result, stderr: result.stderr.replace(/^Joined session keyring: \d+\n/m, '') };
+}
+
+export function runBridge(home: BridgeHome, keyring: Keyring, args: string[], stdin = '', env: EnvOverrides = {}): Promise<RunResult> {
+  const command = keyring === 'session' ? ['keyctl', 'session', '-', ...BRIDGE_COMMAND, ...args] : [...BRIDGE_COMMAND, ...args];
+  return run(command, { stdin, env: home.env(env), timeoutMs: 120_000 }).then(dropKeyctlLine);
+}
+
+/**
+ * Reads of `secret/docker/<key>` (KV v2) the server answered, counted in its audit log: one
+ * `"type":"response"` entry per request, of which only `read`s are the helper's (the test's own
+ * writes go to the same path).
+ */
+export function readsOf(bao: OpenBao, key: string): number {
+  const log = join(bao.dir, 'audit.log');
+  if (!existsSync(log)) return 0;
+  let count = 0;
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (line === '') continue;
+    const entry = JSON.parse(line) as { type?: string; request?: { path?: string; operation?: string } };
+    if (entry.type === 'response' && entry.request?.operation === 'read' && entry.request.path === `secret/data/docker/${key}`) count++;
+  }
+  return count;
+}
+
+export async function putSecret(bao: OpenBao, key: string, username: string, password: string): Promise<void> {
+  await bao.apiOk('POST', `secret/data/docker/${key}`, { data: { username, password, server_url: key } });
+}
+
+/** A config routing `*.<domain>` to a Vault provider on `bao`, plus whatever else the test adds. */
+export function vaultConfig(bao: OpenBao, extra = ''): string {
+  return `providers:
+  corp: {type: vault, address: "${bao.address}", auth: {method: token}}
+${extra}`;
+}
+
+export function credentialLine(serverURL: string, username: string, secret: string): string {
+  return `${JSON.stringify({ ServerURL: serverURL, Username: username, Secret: secret })}\n`;
+}
+
+/**
+ * keyutils entries outlive the test: the library links each one into the user's persistent keyring
+ * (kept for days, counted against the user's key quota), even when the writing process had no
+ * session keyring. Unlinks the cache entries of registries ending in `suffix` (a test-only domain).
+ */
+export function purgeKeyutilsEntries(suffix: string): void {
+  if (keyctlMissing() !== undefined) return;
+  const script = `P=$(keyctl get_persistent @s) || exit 0
+for id in $(keyctl rlist "$P" 2>/dev/null); do
+  case "$(keyctl rdescribe "$id" 2>/dev/null)" in
+    *"$SUFFIX@docker-credential-bridge-cache") keyctl unlink "$id" "$P" >/dev/null 2>&1 ;;
+  esac
+done`;
+  spawnSync('keyctl', ['session', '-', 'sh', '-c', script], { env: { ...process.env, SUFFIX: suffix }, timeout: 20_000, stdio: 'ignore' });
+}

@@ -59,7 +59,7 @@ describeIntegration('cache on keyutils, in front of OpenBao', openbaoMissing() ?
   });
   afterAll(async () => {
     await bridge(['cache', 'clear']);
-    purgeKeyutilsEntries('.cache.test');
+    purgeKeyutilsEntries(server());
     await bao?.stop();
     home.remove();
   });
@@ -129,8 +129,10 @@ describeIntegration('cache on keyutils, in front of OpenBao', openbaoMissing() ?
 
     it('serves an entry past refreshAfter within staleIfError, with one line on stderr', async () => {
       const result = await get('stale.cache.test');
-      expect(result.code).toBe(0);
-      expect(result.stdout).toBe(credentialLine('stale.cache.test', 'stale-user', 'stale-secret'));
+      expect(result, 'the stale entry answers').toMatchObject({
+        code: 0,
+        stdout: credentialLine('stale.cache.test', 'stale-user', 'stale-secret'),
+      });
       const lines = result.stderr.split('\n').filter(Boolean);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(

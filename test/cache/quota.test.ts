@@ -34,15 +34,17 @@ function asNobody(argv: string[], options: { stdin?: string; env?: Record<string
   }).then((r) => ({ ...r, stderr: r.stderr.replace(/^Joined session keyring: \d+\n/m, '') }));
 }
 
-// Fills what is left of nobody's quota with one key in its persistent keyring (the largest that fits).
+// Fills what is left of nobody's quota with one key in its persistent keyring (the largest that fits),
+// named for this run so that a concurrent run's cleanup leaves it alone.
+const FILLER = `bridge-test-quota-filler-${process.pid}`;
 const FILL = `P=$(keyctl get_persistent @s) || exit 1
 for n in 19800 19000 18000 16000 12000 8000 4000 2000 1000 500 250 120 60 30; do
-  head -c "$n" /dev/zero | keyctl padd user bridge-test-quota-filler "$P" >/dev/null 2>&1 && exit 0
+  head -c "$n" /dev/zero | keyctl padd user "$FILLER" "$P" >/dev/null 2>&1 && exit 0
 done
 exit 0`;
 const UNFILL = `P=$(keyctl get_persistent @s) || exit 0
 for id in $(keyctl rlist "$P" 2>/dev/null); do
-  case "$(keyctl rdescribe "$id" 2>/dev/null)" in *bridge-test-quota-filler|*.quota.test@docker-credential-bridge-cache) keyctl unlink "$id" "$P" >/dev/null 2>&1 ;; esac
+  case "$(keyctl rdescribe "$id" 2>/dev/null)" in *";$FILLER") keyctl unlink "$id" "$P" >/dev/null 2>&1 ;; esac
 done`;
 
 let bao: OpenBao | undefined;
@@ -65,11 +67,11 @@ describeIntegration('a full keyutils quota (helper as nobody)', missing, () => {
       ...readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])),
     ];
     for (const path of walk(home.dir)) chownSync(path, owner.uid, owner.gid);
-    const filled = await asNobody(['sh', '-c', FILL]);
+    const filled = await asNobody(['sh', '-c', FILL], { env: { FILLER } });
     expect(filled.code).toBe(0);
   });
   afterAll(async () => {
-    await asNobody(['sh', '-c', UNFILL]);
+    await asNobody(['sh', '-c', UNFILL], { env: { FILLER } });
     await bao?.stop();
     home.remove();
   });
@@ -84,7 +86,10 @@ describeIntegration('a full keyutils quota (helper as nobody)', missing, () => {
       });
     expect(readsOf(server(), 'full.quota.test')).toBe(2);
     // And it was the quota that kept the entry out (debug output names the store's failure).
-    const debug = await asNobody([...BRIDGE_COMMAND, 'get'], { stdin: 'full.quota.test', env: { ...env(), DOCKER_CREDENTIAL_BRIDGE_DEBUG: '1' } });
+    const debug = await asNobody([...BRIDGE_COMMAND, 'get'], {
+      stdin: 'full.quota.test',
+      env: { ...env(), DOCKER_CREDENTIAL_BRIDGE_DEBUG: '1' },
+    });
     expect(debug.code).toBe(0);
     expect(debug.stderr).toMatch(/debug cache\.store-failed store=keyutils reason=.*QuotaExceeded/);
     expect(debug.stderr).not.toContain('quota-secret');

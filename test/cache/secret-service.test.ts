@@ -58,7 +58,7 @@ describeIntegration('cache on Secret Service (gnome-keyring), in front of OpenBa
     [bao, secrets] = await Promise.all([startOpenBao(), startSecretService()]);
   });
   afterAll(async () => {
-    purgeKeyutilsEntries('.auto.test');
+    if (bao !== undefined) purgeKeyutilsEntries(bao);
     await Promise.all([bao?.stop(), secrets?.stop()]);
   });
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compileConfig } from '../../src/config/compile.js';
 import { BRIDGE_COMMAND, type BridgeHome } from '../support/bridge.js';
 import type { OpenBao } from '../support/openbao.js';
 import { type EnvOverrides, missingCommands, type RunResult, run } from '../support/processes.js';
@@ -53,10 +54,11 @@ export async function putSecret(bao: OpenBao, key: string, username: string, pas
 
 /** A config routing `*.<domain>` to a Vault provider on `bao`, plus whatever else the test adds. */
 export function vaultConfig(bao: OpenBao, extra = ''): string {
-  return `providers:
-  corp: {type: vault, address: "${bao.address}", auth: {method: token}}
-${extra}`;
+  return `providers:\n  corp: ${JSON.stringify(PROVIDER(bao))}\n${extra}`;
 }
+
+/** The provider every cache test routes to (JSON is YAML). */
+const PROVIDER = (bao: OpenBao) => ({ type: 'vault', address: bao.address, auth: { method: 'token' } });
 
 export function credentialLine(serverURL: string, username: string, secret: string): string {
   return `${JSON.stringify({ ServerURL: serverURL, Username: username, Secret: secret })}\n`;
@@ -65,15 +67,18 @@ export function credentialLine(serverURL: string, username: string, secret: stri
 /**
  * keyutils entries outlive the test: the library links each one into the user's persistent keyring
  * (kept for days, counted against the user's key quota), even when the writing process had no
- * session keyring. Unlinks the cache entries of registries ending in `suffix` (a test-only domain).
+ * session keyring. Unlinks this run's entries only — those of `vaultConfig(bao)`'s provider, whose
+ * name hashes the server's random port — so a test run never touches another's, nor a user's.
  */
-export function purgeKeyutilsEntries(suffix: string): void {
+export function purgeKeyutilsEntries(bao: OpenBao): void {
   if (keyctlMissing() !== undefined) return;
+  const id = compileConfig('/purge', { providers: { corp: PROVIDER(bao) } }).providers.corp?.cacheId;
+  if (id === undefined) return;
   const script = `P=$(keyctl get_persistent @s) || exit 0
-for id in $(keyctl rlist "$P" 2>/dev/null); do
-  case "$(keyctl rdescribe "$id" 2>/dev/null)" in
-    *"$SUFFIX@docker-credential-bridge-cache") keyctl unlink "$id" "$P" >/dev/null 2>&1 ;;
+for key in $(keyctl rlist "$P" 2>/dev/null); do
+  case "$(keyctl rdescribe "$key" 2>/dev/null)" in
+    *";keyring:$ID/"*"@docker-credential-bridge-cache") keyctl unlink "$key" "$P" >/dev/null 2>&1 ;;
   esac
 done`;
-  spawnSync('keyctl', ['session', '-', 'sh', '-c', script], { env: { ...process.env, SUFFIX: suffix }, timeout: 20_000, stdio: 'ignore' });
+  spawnSync('keyctl', ['session', '-', 'sh', '-c', script], { env: { ...process.env, ID: id }, timeout: 20_000, stdio: 'ignore' });
 }

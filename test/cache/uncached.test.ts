@@ -24,7 +24,7 @@ describeIntegration('no usable keychain: uncached, never plaintext', openbaoMiss
     home.writeConfig(vaultConfig(server(), 'routes: [{match: "*.nokeyring.test", provider: corp}]\n'));
   });
   afterAll(async () => {
-    purgeKeyutilsEntries('.nokeyring.test');
+    if (bao !== undefined) purgeKeyutilsEntries(bao);
     await bao?.stop();
     home.remove();
   });

@@ -208,13 +208,12 @@ describeIntegration('vault faults through the bridge (OpenBao)', openbaoMissing(
         .map((m) => m.replace(`${resolve('.')}/`, ''));
     };
 
-    it('node-vault is loaded only by a vault route, and never bundled', async () => {
+    it('node-vault is loaded only by a vault route: it lives in the vault bundle alone', async () => {
       const vault = await modules('ok.test');
       expect(vault).toContain('dist/bridge-provider-vault.cjs');
-      expect(vault).toContain('node_modules/node-vault/src/index.js');
       expect(await modules('unrouted.example')).toEqual(['dist/docker-credential-bridge.cjs']);
-      expect(readFileSync(BRIDGE_BIN, 'utf8')).not.toMatch(/node-vault|X-Vault-Token/);
-      expect(readFileSync('dist/bridge-provider-vault.cjs', 'utf8')).not.toContain('handleVaultResponse');
+      expect(readFileSync(BRIDGE_BIN, 'utf8')).not.toMatch(/node-vault|X-Vault-Token|handleVaultResponse/);
+      expect(readFileSync('dist/bridge-provider-vault.cjs', 'utf8')).toContain('handleVaultResponse');
     });
   });
 });

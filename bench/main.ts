@@ -4,13 +4,17 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSecretService } from '../test/support/secret-service.js';
 import { which } from '../test/support/processes.js';
+import { cacheBench } from './cache.js';
 import { type Command, measure, type Timing } from './measure.js';
+import { vaultBench } from './vault.js';
 
 /**
  * Whole-process `get` timings, each as a ratio to `node -e 0` measured in the same run, with
  * NODE_EXTRA_CA_CERTS unset and set (Node 20 parses that bundle at every start). Writes
- * docs/benchmarks.md.
+ * docs/benchmarks.md: the default store and unrouted paths here, then the cache (bench/cache.ts)
+ * and a Vault cache miss (bench/vault.ts). BENCH_ONLY=base|cache|vault runs one section.
  */
+const ONLY = process.env.BENCH_ONLY;
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const BRIDGE = resolve('dist/docker-credential-bridge.cjs');
 const CA_FILE = process.env.NODE_EXTRA_CA_CERTS || '/etc/ssl/certs/ca-certificates.crt';
@@ -93,8 +97,15 @@ function table(title: string, timings: Timing[], applyTargets: boolean): string 
 }
 
 try {
-  const unset = measure(commands(undefined), RUNS);
-  const set = measure(commands(CA_FILE), RUNS);
+  const sections: string[] = [];
+  if (!ONLY || ONLY === 'base') {
+    const unset = measure(commands(undefined), RUNS);
+    const set = measure(commands(CA_FILE), RUNS);
+    sections.push('## Default store and unrouted registries', '', table('NODE_EXTRA_CA_CERTS unset', unset, true), table(`NODE_EXTRA_CA_CERTS=${CA_FILE}`, set, false));
+  }
+  await secrets.stop();
+  if (!ONLY || ONLY === 'cache') sections.push(await cacheBench(RUNS));
+  if (!ONLY || ONLY === 'vault') sections.push(await vaultBench(RUNS));
   const node = spawnSync(process.execPath, ['--version']).stdout.toString().trim();
   const report = [
     '# Benchmarks',
@@ -105,11 +116,10 @@ try {
     '',
     `Run: ${new Date().toISOString()}, Node ${node}, ${cpus().length} cores, ${RUNS} runs per command (after 3 warm-up runs).`,
     '',
-    table('NODE_EXTRA_CA_CERTS unset', unset, true),
-    table(`NODE_EXTRA_CA_CERTS=${CA_FILE}`, set, false),
+    ...sections,
   ].join('\n');
   mkdirSync('docs', { recursive: true });
-  writeFileSync('docs/benchmarks.md', report);
+  if (!ONLY) writeFileSync('docs/benchmarks.md', report);
   process.stdout.write(`${report}\n`);
 } finally {
   await secrets.stop();

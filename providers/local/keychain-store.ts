@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as Keyring from '@napi-rs/keyring';
+import { type Keyring, loadKeyring } from '../../src/keyring.js';
 import { isStoredCredential, type StoredCredential } from './record.js';
 
 /** Service name of the local store's entries (`secret-tool search service docker-credential-bridge`). */
@@ -24,13 +24,10 @@ export function keychainUnavailableReason(env: Readonly<Record<string, string | 
  * One entry per registry key, its value a small JSON record.
  */
 export class KeychainStore {
-  private lib: Promise<typeof Keyring> | undefined;
-
   constructor(private readonly service: string = KEYCHAIN_SERVICE) {}
 
   private keyring(): Promise<typeof Keyring> {
-    this.lib ??= import('@napi-rs/keyring');
-    return this.lib;
+    return loadKeyring();
   }
 
   private async entry(key: string): Promise<Keyring.AsyncEntry> {

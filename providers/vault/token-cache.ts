@@ -5,7 +5,7 @@
  * only means logging in, so no error here ever fails a call. Never a plaintext file.
  */
 import { createHash } from 'node:crypto';
-import type * as Keyring from '@napi-rs/keyring';
+import { type Keyring, loadKeyring } from '../../src/keyring.js';
 import type { Logger } from '../types.js';
 import { keychainUnavailableReason } from '../local/keychain-store.js';
 
@@ -35,7 +35,6 @@ export function cacheAccount(parts: readonly string[]): string {
 }
 
 export class TokenCache {
-  private lib: Promise<typeof Keyring> | undefined;
   private off: string | undefined;
 
   constructor(
@@ -52,8 +51,7 @@ export class TokenCache {
 
   private async entry(account: string): Promise<Keyring.AsyncEntry | undefined> {
     if (this.off !== undefined) return undefined;
-    this.lib ??= import('@napi-rs/keyring');
-    const { AsyncEntry } = await this.lib;
+    const { AsyncEntry } = await loadKeyring();
     // Pinned to Secret Service on Linux, as the local store: one place to find and clear entries.
     return new AsyncEntry(TOKEN_CACHE_SERVICE, account, process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined);
   }

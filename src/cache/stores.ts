@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as Keyring from '@napi-rs/keyring';
+import { type Keyring, loadKeyring } from '../keyring.js';
 import type { CacheStoreSetting } from '../config/types.js';
 import type { Env } from '../paths.js';
 
@@ -47,30 +47,8 @@ export function planStores(setting: CacheStoreSetting, env: Env, platform: NodeJ
   return { stores: ['keyutils', ...secretService.stores], skipped: secretService.skipped };
 }
 
-let lib: Promise<typeof Keyring> | undefined;
-/** Loaded on the first cache access only: runs that never reach a cached route never load the native module. */
-function keyring(): Promise<typeof Keyring> {
-  lib ??= loadKeyring();
-  return lib;
-}
-
-/**
- * On glibc Linux the platform binding is loaded directly: @napi-rs/keyring's own loader first reads
- * /usr/bin/ldd, tries a .node file beside itself and checks versions, ~2 ms of every cache hit.
- * Anything unexpected (musl, another arch, a layout change, ESM in tests) takes the loader.
- */
-async function loadKeyring(): Promise<typeof Keyring> {
-  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
-    const binding = `@napi-rs/keyring-linux-${process.arch}-gnu`;
-    try {
-      const direct = (await import(binding)) as typeof Keyring;
-      if (typeof direct.Entry === 'function' && typeof direct.AsyncEntry === 'function') return direct;
-    } catch {
-      // fall through to the loader
-    }
-  }
-  return import('@napi-rs/keyring');
-}
+/** Loaded on the first cache access only (src/keyring.ts). */
+const keyring = loadKeyring;
 
 function options(kind: StoreKind): Keyring.EntryOptions | undefined {
   return kind === 'os' ? undefined : { linux: { store: kind } };

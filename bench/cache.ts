@@ -1,9 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type OpenBao, startOpenBao } from '../test/support/openbao.js';
 import { startSecretService } from '../test/support/secret-service.js';
+import { benchHome } from './home.js';
 import { type Command, measure, type Timing } from './measure.js';
 
 /**
@@ -25,20 +26,7 @@ interface Homes {
 }
 
 function makeHome(root: string, name: string, bao: OpenBao, config: string, extra: Record<string, string>): Record<string, string> {
-  const dir = join(root, name);
-  const configDir = join(dir, 'config', 'docker-credential-bridge');
-  mkdirSync(configDir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(configDir, 'config.yaml'), config, { mode: 0o600 });
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    XDG_DATA_HOME: join(dir, 'data'),
-    XDG_CACHE_HOME: join(dir, 'cache'),
-    XDG_RUNTIME_DIR: join(dir, 'run'),
-    VAULT_TOKEN: bao.rootToken,
-    ...extra,
-  };
+  return benchHome(root, name, config, { VAULT_TOKEN: bao.rootToken, ...extra });
 }
 
 function readsOf(bao: OpenBao, key: string): number {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { startSecretService } from '../test/support/secret-service.js';
 import { which } from '../test/support/processes.js';
 import { cacheBench } from './cache.js';
+import { benchHome } from './home.js';
 import { type Command, measure, type Timing } from './measure.js';
 import { vaultBench } from './vault.js';
 
@@ -26,17 +27,7 @@ const root = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
 const secrets = await startSecretService();
 
 function home(name: string, extra: Record<string, string> = {}): Record<string, string> {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    XDG_DATA_HOME: join(dir, 'data'),
-    XDG_CACHE_HOME: join(dir, 'cache'),
-    XDG_RUNTIME_DIR: join(dir, 'run'),
-    ...extra,
-  };
+  return benchHome(root, name, undefined, extra);
 }
 
 function bridge(env: Record<string, string>, action: string, stdin: string): string {
@@ -70,12 +61,36 @@ function commands(ca: string | undefined): Command[] {
   const ok = (status: number | null, stdout: string) => status === 0 && stdout.includes('"Secret":"bench-secret"');
   const list: Command[] = [
     { label: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'], env: withCa(home('floor')), expect: (s) => s === 0 },
-    { label: '(a) get, default store hit: OS keychain', argv: [process.execPath, BRIDGE, 'get'], stdin: 'registry.bench.example:5000', env: withCa(keychainHome), expect: ok },
-    { label: '(a) get, default store hit: age file (no keychain)', argv: [process.execPath, BRIDGE, 'get'], stdin: 'registry.bench.example:5000', env: withCa(fileHome), expect: ok },
-    { label: '(b) get, unrouted registry', argv: [process.execPath, BRIDGE, 'get'], stdin: 'quay.io', env: withCa(routedHome), expect: (s, out) => s === 1 && out === NOT_FOUND },
+    {
+      label: '(a) get, default store hit: OS keychain',
+      argv: [process.execPath, BRIDGE, 'get'],
+      stdin: 'registry.bench.example:5000',
+      env: withCa(keychainHome),
+      expect: ok,
+    },
+    {
+      label: '(a) get, default store hit: age file (no keychain)',
+      argv: [process.execPath, BRIDGE, 'get'],
+      stdin: 'registry.bench.example:5000',
+      env: withCa(fileHome),
+      expect: ok,
+    },
+    {
+      label: '(b) get, unrouted registry',
+      argv: [process.execPath, BRIDGE, 'get'],
+      stdin: 'quay.io',
+      env: withCa(routedHome),
+      expect: (s, out) => s === 1 && out === NOT_FOUND,
+    },
   ];
   if (reference) {
-    list.push({ label: 'docker-credential-secretservice get (reference, Go)', argv: [reference, 'get'], stdin: 'registry.bench.example:5000', env: keychainHome, expect: ok });
+    list.push({
+      label: 'docker-credential-secretservice get (reference, Go)',
+      argv: [reference, 'get'],
+      stdin: 'registry.bench.example:5000',
+      env: keychainHome,
+      expect: ok,
+    });
   }
   return list;
 }
@@ -101,7 +116,12 @@ try {
   if (!ONLY || ONLY === 'base') {
     const unset = measure(commands(undefined), RUNS);
     const set = measure(commands(CA_FILE), RUNS);
-    sections.push('## Default store and unrouted registries', '', table('NODE_EXTRA_CA_CERTS unset', unset, true), table(`NODE_EXTRA_CA_CERTS=${CA_FILE}`, set, false));
+    sections.push(
+      '## Default store and unrouted registries',
+      '',
+      table('NODE_EXTRA_CA_CERTS unset', unset, true),
+      table(`NODE_EXTRA_CA_CERTS=${CA_FILE}`, set, false),
+    );
   }
   await secrets.stop();
   if (!ONLY || ONLY === 'cache') sections.push(await cacheBench(RUNS));

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { startOpenBao } from '../test/support/openbao.js';
 import { which } from '../test/support/processes.js';
 import { makeTempDir, removeTempDir } from '../test/support/temp-dir.js';
+import { benchHome } from './home.js';
 import { type Command, measure, type Timing } from './measure.js';
 
 const BRIDGE = resolve('dist/docker-credential-bridge.cjs');
@@ -26,25 +26,13 @@ export async function vaultBench(runs: number): Promise<string> {
     await bao.apiOk('POST', `secret/data/docker/${REGISTRY}`, { data: { username: 'bench', password: SECRET, server_url: REGISTRY } });
     const secretId = await bao.approle.newSecretId();
 
-    const home = (name: string, config?: string): Record<string, string> => {
-      const dir = join(root, name);
-      const env: Record<string, string> = {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: dir,
-        XDG_CONFIG_HOME: join(dir, 'config'),
-        XDG_DATA_HOME: join(dir, 'data'),
-        XDG_CACHE_HOME: join(dir, 'cache'),
-        XDG_RUNTIME_DIR: join(dir, 'run'),
-      };
-      mkdirSync(join(dir, 'run'), { recursive: true, mode: 0o700 });
-      if (config !== undefined) {
-        mkdirSync(join(dir, 'config', 'docker-credential-bridge'), { recursive: true, mode: 0o700 });
-        writeFileSync(join(dir, 'config', 'docker-credential-bridge', 'config.yaml'), config, { mode: 0o600 });
-      }
-      return env;
-    };
+    const home = (name: string, config?: string) => benchHome(root, name, config);
     // cache: false: every run is a cache miss that reaches Vault (the bridge's keychain cache is another measurement).
-    const tokenHome = { ...home('token', 'providers: {vault: {type: vault}}\ndefault: {provider: vault, cache: false}\n'), VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken };
+    const tokenHome = {
+      ...home('token', 'providers: {vault: {type: vault}}\ndefault: {provider: vault, cache: false}\n'),
+      VAULT_ADDR: bao.address,
+      VAULT_TOKEN: bao.rootToken,
+    };
     const approleHome = {
       ...home('approle', 'providers: {vault: {type: vault, auth: {method: approle}}}\ndefault: {provider: vault, cache: false}\n'),
       VAULT_ADDR: bao.address,
@@ -66,8 +54,20 @@ export async function vaultBench(runs: number): Promise<string> {
           env: home('curl'),
           expect: (s, out) => s === 0 && out.includes(SECRET),
         },
-        { label: 'bridge get, cache miss, token auth', argv: [process.execPath, BRIDGE, 'get'], stdin: REGISTRY, env: withCa(tokenHome), expect: hit },
-        { label: 'bridge get, cache miss, AppRole login every time (no keychain)', argv: [process.execPath, BRIDGE, 'get'], stdin: REGISTRY, env: withCa(approleHome), expect: hit },
+        {
+          label: 'bridge get, cache miss, token auth',
+          argv: [process.execPath, BRIDGE, 'get'],
+          stdin: REGISTRY,
+          env: withCa(tokenHome),
+          expect: hit,
+        },
+        {
+          label: 'bridge get, cache miss, AppRole login every time (no keychain)',
+          argv: [process.execPath, BRIDGE, 'get'],
+          stdin: REGISTRY,
+          env: withCa(approleHome),
+          expect: hit,
+        },
       ];
     };
 
@@ -79,7 +79,14 @@ export async function vaultBench(runs: number): Promise<string> {
         const added = t.label.startsWith('bridge') ? `${(t.medianMs - plain).toFixed(1)}` : '';
         return `| ${t.label} | ${t.medianMs.toFixed(1)} | ${t.p90Ms.toFixed(1)} | ${(t.medianMs / floor).toFixed(2)}× | ${added} |`;
       });
-      return [`#### ${title}`, '', '| command | median ms | p90 ms | × floor | bridge − curl, ms |', '|---|---:|---:|---:|---:|', ...rows, ''].join('\n');
+      return [
+        `#### ${title}`,
+        '',
+        '| command | median ms | p90 ms | × floor | bridge − curl, ms |',
+        '|---|---:|---:|---:|---:|',
+        ...rows,
+        '',
+      ].join('\n');
     };
 
     const unset = measure(commands(undefined), runs);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { withDeadline } from '../deadline.js';
 import { type Keyring, loadKeyring } from '../keyring.js';
 import type { CacheStoreSetting } from '../config/types.js';
 import type { Env } from '../paths.js';
@@ -64,43 +65,30 @@ export const keychain = {
   async get(kind: StoreKind, account: string, timeoutMs: number): Promise<string | null> {
     const { Entry, AsyncEntry } = await keyring();
     if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).getPassword();
-    return bounded(timeoutMs, (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).getPassword(signal));
+    return withDeadline(timeoutMs, 'keychain call', (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).getPassword(signal));
   },
   async set(kind: StoreKind, account: string, value: string, timeoutMs: number): Promise<void> {
     const { Entry, AsyncEntry } = await keyring();
     if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).setPassword(value);
-    return bounded(timeoutMs, (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).setPassword(value, signal));
+    return withDeadline(timeoutMs, 'keychain call', (signal) =>
+      new AsyncEntry(CACHE_SERVICE, account, options(kind)).setPassword(value, signal),
+    );
   },
   async delete(kind: StoreKind, account: string, timeoutMs: number): Promise<boolean> {
     const { Entry, AsyncEntry } = await keyring();
     if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).deleteCredential();
-    return bounded(timeoutMs, (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).deleteCredential(signal));
+    return withDeadline(timeoutMs, 'keychain call', (signal) =>
+      new AsyncEntry(CACHE_SERVICE, account, options(kind)).deleteCredential(signal),
+    );
   },
   /** Secret Service and the OS keychains only: keyutils entries cannot be listed through the library. */
   async accounts(kind: StoreKind, timeoutMs: number): Promise<string[]> {
     if (kind === 'keyutils') return [];
     const { findCredentialsAsync } = await keyring();
-    const found = await bounded(timeoutMs, (signal) => findCredentialsAsync(CACHE_SERVICE, null, signal));
+    const found = await withDeadline(timeoutMs, 'keychain call', (signal) => findCredentialsAsync(CACHE_SERVICE, null, signal));
     return found.map((c) => c.account);
   },
 };
-
-async function bounded<T>(timeoutMs: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error(`keychain call timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    timer.unref?.();
-  });
-  try {
-    return await Promise.race([call(controller.signal), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** The library's first line names the failure (AccessDenied, QuotaExceeded, a dismissed prompt), never the value. */
 export function storeErrorReason(error: unknown): string {

@@ -23,5 +23,6 @@ export function describeIntegration(name: string, missing: string | undefined, b
     });
     return;
   }
-  describe.skip(`${name} [skipped: ${missing}]`, body);
+  // Reached only when something is missing and CI did not ask for it: skip, with the reason in the name.
+  describe.skipIf(true)(`${name} [skipped: ${missing}]`, body);
 }

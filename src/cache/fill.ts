@@ -57,10 +57,12 @@ export async function fillEntry(request: FillRequest): Promise<CachedAnswer> {
       );
       return staleOrThrow(request, waited, latest);
     }
-    if (held?.contended) {
+    // Always look again once the lock is ours, not only when we had to wait for it: another process
+    // may have filled the entry and released the lock between our miss and our taking the lock.
+    if (held !== null) {
       latest = await cache.read(id.account, io);
       if (latest !== undefined && freshness(latest.envelope, policy, Date.now())?.state === 'fresh') {
-        log.debug('cache.filled-by-other', { key: id.registry });
+        log.debug('cache.filled-by-other', { key: id.registry, waited: held.contended });
         return answer(latest);
       }
       const failure = readRecord(cache.dir, id.account)?.failure;

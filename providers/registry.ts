@@ -15,3 +15,12 @@ export const PROVIDER_TYPES = Object.keys(PROVIDER_MODULES).sort();
 
 /** Types whose module exports CACHEABLE = true, for the config compiler, which must not load providers (test/cache/cacheable-types.test.ts keeps the two in step). */
 export const CACHEABLE_TYPES: ReadonlySet<string> = new Set(['vault']);
+
+/**
+ * Environment variables that change what a provider answers (its server, its namespace) when the
+ * config leaves them out: they are part of a cache entry's identity, so changing VAULT_ADDR never
+ * serves another server's entries.
+ */
+export const CACHE_IDENTITY_ENV: Readonly<Record<string, readonly string[]>> = {
+  vault: ['VAULT_ADDR', 'VAULT_NAMESPACE'],
+};

@@ -2,6 +2,7 @@ import type { Credential, ListedCredential, Logger, Provider, ProviderContext } 
 import { PROVIDER_MODULES, PROVIDER_TYPES } from '../providers/registry.js';
 import { CredentialCache } from './cache/cache.js';
 import { freshness } from './cache/envelope.js';
+import { cacheIdOf } from './cache/identity.js';
 import { cacheAccount } from './cache/records.js';
 import type { BridgeConfig, CachePolicy, RouteConfig, WritePolicy } from './config/types.js';
 import { withDeadline } from './deadline.js';
@@ -92,7 +93,7 @@ export class Resolver {
   }
 
   private cacheIdentity(route: RouteConfig, registry: RegistryKey): { account: string; registry: string; provider: string } {
-    const cacheId = this.deps.config.providers[route.provider]?.cacheId ?? route.provider;
+    const cacheId = cacheIdOf(route.provider, this.deps.config.providers[route.provider], this.deps.env);
     return { account: cacheAccount(cacheId, registry.key), registry: registry.key, provider: route.provider };
   }
 
@@ -217,3 +218,4 @@ export function describeError(error: unknown): string {
   }
   return 'unknown error';
 }
+

@@ -1,6 +1,7 @@
 import { CredentialCache } from '../cache/cache.js';
 import { effectiveTimes } from '../cache/envelope.js';
 import { formatAge } from '../cache/format.js';
+import { cacheIdOf } from '../cache/identity.js';
 import { cacheAccount } from '../cache/records.js';
 import { cacheState, describeCacheState, describePolicy, whyUncached } from '../cache/status.js';
 import { loadConfig } from '../config/load.js';
@@ -85,7 +86,7 @@ async function cacheLines(
   ];
   if (state.store === undefined) return lines;
   const cache = new CredentialCache(config.cacheStore, env, dir, { note() {}, debug() {} });
-  const account = cacheAccount(config.providers[route.provider]?.cacheId ?? route.provider, registry.key);
+  const account = cacheAccount(cacheIdOf(route.provider, config.providers[route.provider], env), registry.key);
   const entry = await cache.read(account, route.timeoutMs);
   if (entry === undefined) {
     lines.push(['cache entry', 'none: the next get asks the provider']);

@@ -79,7 +79,7 @@ describeIntegration('cache on Secret Service (gnome-keyring), in front of OpenBa
         });
       expect(readsOf(server(), 'seen.ss.test')).toBe(1);
       const found = await run(['secret-tool', 'search', '--all', 'service', 'docker-credential-bridge-cache'], { env: keyring().env });
-      expect(found.stdout + found.stderr).toMatch(/username = corp-[0-9a-f]{12}\/seen\.ss\.test/);
+      expect(found.stdout + found.stderr).toMatch(/username = corp-[0-9a-f]{12}(?:-[0-9a-f]{8})?\/seen\.ss\.test/);
       // The local store's service never sees cache entries.
       const local = await run(['secret-tool', 'search', '--all', 'service', 'docker-credential-bridge'], { env: keyring().env });
       expect(local.stdout + local.stderr).not.toContain('seen.ss.test');

@@ -105,7 +105,7 @@ describeIntegration('vault faults through the bridge (OpenBao)', openbaoMissing(
       `  - {match: ${fault}-fail.test, provider: ${providerOf[fault]}, timeout: 1s, cache: false}`,
       `  - {match: ${fault}-nf.test, provider: ${providerOf[fault]}, timeout: 1s, onError: not-found, cache: false}`,
     ]);
-    home.writeConfig(`providers:\n${providers.map((p) => `  ${p}`).join('\n')}\nroutes:\n${routes.join('\n')}\n  - {match: [ok.test, "*.ok.test"], provider: main}\n`);
+    home.writeConfig(`providers:\n${providers.map((p) => `  ${p}`).join('\n')}\nroutes:\n${routes.join('\n')}\n  - {match: [ok.test, "*.ok.test"], provider: main, cache: false}\n`);
   });
 
   afterAll(async () => {

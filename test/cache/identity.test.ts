@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { cacheIdOf } from '../../src/cache/identity.js';
+
+describe('cache entry identity', () => {
+  const vault = { type: 'vault', options: {}, cacheId: 'corp-0123456789ab' };
+  it('includes the server and namespace a vault provider takes from the environment', () => {
+    const a = cacheIdOf('corp', vault, { VAULT_ADDR: 'http://127.0.0.1:8200' });
+    expect(a).toMatch(/^corp-0123456789ab-[0-9a-f]{8}$/);
+    expect(cacheIdOf('corp', vault, { VAULT_ADDR: 'http://127.0.0.1:8200' })).toBe(a);
+    expect(cacheIdOf('corp', vault, { VAULT_ADDR: 'http://127.0.0.1:8201' })).not.toBe(a);
+    expect(cacheIdOf('corp', vault, { VAULT_ADDR: 'http://127.0.0.1:8200', VAULT_NAMESPACE: 'team' })).not.toBe(a);
+  });
+  it('is the compiled id alone for providers that read no such variables', () => {
+    expect(cacheIdOf('l', { type: 'local', options: {}, cacheId: 'l-abc' }, { VAULT_ADDR: 'x' })).toBe('l-abc');
+  });
+});

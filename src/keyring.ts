@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as Keyring from '@napi-rs/keyring';
 
 export type { Keyring };
@@ -27,4 +29,20 @@ async function load(): Promise<typeof Keyring> {
     }
   }
   return import('@napi-rs/keyring');
+}
+
+/**
+ * Why Secret Service must not be tried here, or undefined. Without DBUS_SESSION_BUS_ADDRESS or
+ * $XDG_RUNTIME_DIR/bus, libdbus would try to autolaunch a bus (it needs X11 and hangs or fails
+ * slowly on servers). Used by every keychain user: the local store, the cache, Vault login tokens.
+ */
+export function sessionBusMissing(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.DBUS_SESSION_BUS_ADDRESS) return undefined;
+  if (env.XDG_RUNTIME_DIR && existsSync(join(env.XDG_RUNTIME_DIR, 'bus'))) return undefined;
+  return 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)';
+}
+
+/** Why the OS keychain cannot be used here, found without touching it; undefined if it may work. */
+export function keychainUnavailableReason(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return process.platform === 'linux' ? sessionBusMissing(env) : undefined;
 }

@@ -8,7 +8,8 @@ import { isBridgeError, ProviderError } from '../../src/errors.js';
 import type { Credential, ListedCredential, Provider, ProviderContext, ProviderFactory } from '../types.js';
 import type { AgeFileStore } from './age-file-store.js';
 import { dataFileExists, dataFilePath } from './files.js';
-import { KeychainStore, keychainUnavailableReason } from './keychain-store.js';
+import { keychainUnavailableReason } from '../../src/keyring.js';
+import { KeychainStore } from './keychain-store.js';
 import type { LocalOptions } from './options.js';
 import { toStored } from './record.js';
 

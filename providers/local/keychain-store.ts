@@ -1,22 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Keyring, loadKeyring } from '../../src/keyring.js';
 import { isStoredCredential, type StoredCredential } from './record.js';
 
 /** Service name of the local store's entries (`secret-tool search service docker-credential-bridge`). */
 export const KEYCHAIN_SERVICE = 'docker-credential-bridge';
-
-/**
- * Why the OS keychain cannot be used here, found without touching it; undefined if it may work.
- * On Linux a missing session bus must not make libdbus autolaunch one (it needs X11 and hangs or
- * fails slowly on servers), so without DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus we stop.
- */
-export function keychainUnavailableReason(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  if (env.DBUS_SESSION_BUS_ADDRESS) return undefined;
-  if (env.XDG_RUNTIME_DIR && existsSync(join(env.XDG_RUNTIME_DIR, 'bus'))) return undefined;
-  return 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)';
-}
 
 /**
  * The OS keychain through @napi-rs/keyring: Secret Service on Linux (pinned, so entries never

@@ -5,9 +5,8 @@
  * only means logging in, so no error here ever fails a call. Never a plaintext file.
  */
 import { createHash } from 'node:crypto';
-import { type Keyring, loadKeyring } from '../../src/keyring.js';
+import { type Keyring, keychainUnavailableReason, loadKeyring } from '../../src/keyring.js';
 import type { Logger } from '../types.js';
-import { keychainUnavailableReason } from '../local/keychain-store.js';
 
 /** Keychain service of the cached tokens (`secret-tool search service docker-credential-bridge-vault`). */
 export const TOKEN_CACHE_SERVICE = 'docker-credential-bridge-vault';

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Env } from '../paths.js';
 import { storeDown } from './store-health.js';
-import { CACHE_SERVICE, keychain, type StoreKind, sessionBusMissing, storeErrorReason } from './stores.js';
+import { sessionBusMissing } from '../keyring.js';
+import { CACHE_SERVICE, keychain, type StoreKind, storeErrorReason } from './stores.js';
 
 /**
  * Whether each cache store works here, for `explain` and `doctor` (never on the get path). A store

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { withDeadline } from '../deadline.js';
-import { type Keyring, loadKeyring } from '../keyring.js';
+import { type Keyring, loadKeyring, sessionBusMissing } from '../keyring.js';
 import type { CacheStoreSetting } from '../config/types.js';
 import type { Env } from '../paths.js';
 
@@ -22,16 +20,6 @@ export interface StorePlan {
   readonly stores: readonly StoreKind[];
   /** One line per store the setting would use but cannot (no session bus, wrong platform). */
   readonly skipped: readonly string[];
-}
-
-/**
- * Without DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus, libdbus would try to autolaunch a bus
- * (it needs X11 and hangs or fails slowly on servers), so Secret Service is not even tried.
- */
-export function sessionBusMissing(env: Env): string | undefined {
-  if (env.DBUS_SESSION_BUS_ADDRESS) return undefined;
-  if (env.XDG_RUNTIME_DIR && existsSync(join(env.XDG_RUNTIME_DIR, 'bus'))) return undefined;
-  return 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)';
 }
 
 export function planStores(setting: CacheStoreSetting, env: Env, platform: NodeJS.Platform = process.platform): StorePlan {

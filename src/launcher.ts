@@ -74,11 +74,9 @@ function writeCodeCache(file: string, key: string, data: Buffer): void {
 }
 
 /** Our own bundle files through the code cache; anything else (node:*, the keyring binding) as usual. */
-const bridgeRequire = Object.assign(
-  (id: string): unknown => (id.startsWith(LAZY_PREFIX) ? load(join(__dirname, id.slice(2))) : nodeRequire(id)),
-  // `doctor` hands a child process the keyring package's path.
-  { resolve: nodeRequire.resolve },
-);
+function bridgeRequire(id: string): unknown {
+  return id.startsWith(LAZY_PREFIX) ? load(join(__dirname, id.slice(2))) : nodeRequire(id);
+}
 
 function load(file: string): unknown {
   const done = loaded.get(file);

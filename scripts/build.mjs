@@ -68,17 +68,11 @@ const common = {
   // through the ESM loader, which first scans the whole file with cjs-module-lexer (~5-20 ms).
   supported: { 'dynamic-import': false },
 };
-// The bin is a small launcher that compiles the helper (bridge-main.cjs) with a V8 code cache.
 await esbuild.build({
   ...common,
-  entryPoints: { 'docker-credential-bridge': resolve(root, 'src/launcher.ts') },
+  entryPoints: { 'docker-credential-bridge': resolve(root, 'src/bin.ts') },
   outExtension: { '.js': '.cjs' },
   banner: { js: '#!/usr/bin/env node' },
-});
-await esbuild.build({
-  ...common,
-  entryPoints: { 'bridge-main': resolve(root, 'src/bin.ts') },
-  outExtension: { '.js': '.cjs' },
 });
 await esbuild.build({
   ...common,
@@ -86,4 +80,4 @@ await esbuild.build({
   outExtension: { '.js': '.cjs' },
 });
 chmodSync(resolve(outdir, 'docker-credential-bridge.cjs'), 0o755);
-console.log(`built ${basename(outdir)}/docker-credential-bridge.cjs (launcher), bridge-main.cjs and ${Object.keys(LAZY).length} lazy modules`);
+console.log(`built ${basename(outdir)}/docker-credential-bridge.cjs and ${Object.keys(LAZY).length} lazy modules`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BRIDGE_BIN, BRIDGE_MAIN, BridgeHome } from '../support/bridge.js';
+import { BRIDGE_BIN, BridgeHome } from '../support/bridge.js';
 import { run } from '../support/processes.js';
 
 const home = new BridgeHome();
@@ -31,49 +31,29 @@ describe('each path loads only the code it runs', () => {
   it('an unrouted registry loads the main bundle and nothing else (no provider, no config compiler)', async () => {
     home.writeConfig('providers: {local: {type: local}}\nroutes: [{match: ghcr.io, provider: local}]\n');
     await modulesLoaded(['get'], 'warm.example'); // first run compiles the config snapshot
-    expect(await modulesLoaded(['get'], 'quay.io')).toEqual(['dist/docker-credential-bridge.cjs', 'dist/bridge-main.cjs']);
+    expect(await modulesLoaded(['get'], 'quay.io')).toEqual(['dist/docker-credential-bridge.cjs']);
   });
 
   it('a changed config loads the compiler once', async () => {
     home.writeConfig('providers: {local: {type: local}}\nroutes: [{match: ghcr.io, provider: local}]\n# changed\n');
-    expect(await modulesLoaded(['get'], 'quay.io')).toEqual([
-      'dist/docker-credential-bridge.cjs',
-      'dist/bridge-main.cjs',
-      'dist/bridge-config-compile.cjs',
-    ]);
+    expect(await modulesLoaded(['get'], 'quay.io')).toEqual(['dist/docker-credential-bridge.cjs', 'dist/bridge-config-compile.cjs']);
   });
 
   it('a default-store miss without a keychain loads the local provider but not age (no file yet)', async () => {
     const other = new BridgeHome();
     try {
       const trace = join(other.dir, 'trace');
-      const result = await run([process.execPath, '-r', TRACER, BRIDGE_BIN, 'get'], {
-        stdin: 'ghcr.io',
-        env: other.env({ BRIDGE_TRACE_MODULES: trace }),
-      });
+      const result = await run([process.execPath, '-r', TRACER, BRIDGE_BIN, 'get'], { stdin: 'ghcr.io', env: other.env({ BRIDGE_TRACE_MODULES: trace }) });
       expect(result.stdout).toBe('credentials not found in native keychain\n');
-      expect(projectModules(trace)).toEqual([
-        'dist/docker-credential-bridge.cjs',
-        'dist/bridge-main.cjs',
-        'dist/bridge-provider-local.cjs',
-      ]);
+      expect(projectModules(trace)).toEqual(['dist/docker-credential-bridge.cjs', 'dist/bridge-provider-local.cjs']);
     } finally {
       other.remove();
     }
   });
 
   it('the main bundle holds no provider, schema, YAML or crypto code', () => {
-    const bundle = readFileSync(BRIDGE_MAIN, 'utf8');
-    for (const marker of [
-      'age-encryption.org',
-      'cosmiconfig',
-      'js-yaml',
-      'valibot',
-      'picomatch',
-      'proper-lockfile',
-      'AgeFileStore',
-      'KeychainStore',
-    ]) {
+    const bundle = readFileSync(BRIDGE_BIN, 'utf8');
+    for (const marker of ['age-encryption.org', 'cosmiconfig', 'js-yaml', 'valibot', 'picomatch', 'proper-lockfile', 'AgeFileStore', 'KeychainStore']) {
       expect(bundle, marker).not.toContain(marker);
     }
   });

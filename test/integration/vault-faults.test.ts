@@ -211,7 +211,7 @@ describeIntegration('vault faults through the bridge (OpenBao)', openbaoMissing(
     it('node-vault is loaded only by a vault route: it lives in the vault bundle alone', async () => {
       const vault = await modules('ok.test');
       expect(vault).toContain('dist/bridge-provider-vault.cjs');
-      expect(await modules('unrouted.example')).toEqual(['dist/docker-credential-bridge.cjs', 'dist/bridge-main.cjs']);
+      expect(await modules('unrouted.example')).toEqual(['dist/docker-credential-bridge.cjs']);
       expect(readFileSync(BRIDGE_BIN, 'utf8')).not.toMatch(/node-vault|X-Vault-Token|handleVaultResponse/);
       expect(readFileSync('dist/bridge-provider-vault.cjs', 'utf8')).toContain('handleVaultResponse');
     });

@@ -4,10 +4,8 @@ import { join, resolve } from 'node:path';
 import { type EnvOverrides, type RunResult, run } from './processes.js';
 import type { HelperUnderTest } from './run-helper.js';
 
-/** The built helper (`npm test` builds it first, in `pretest`): the launcher clients run… */
+/** The built helper (`npm test` builds it first, in `pretest`). */
 export const BRIDGE_BIN = resolve('dist/docker-credential-bridge.cjs');
-/** …and the bundle it compiles with a V8 code cache (src/launcher.ts). */
-export const BRIDGE_MAIN = resolve('dist/bridge-main.cjs');
 
 /** The bridge as clients run it, with the Node that runs the tests (so CI's Node 22 pass uses 22). */
 export const BRIDGE_COMMAND = [process.execPath, BRIDGE_BIN];

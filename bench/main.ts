@@ -83,6 +83,12 @@ function commands(ca: string | undefined): Command[] {
       expect: (s, out) => s === 1 && out === NOT_FOUND,
     },
   ];
+  list.push({
+    label: '@napi-rs/keyring alone: one Secret Service read, no bridge code',
+    argv: [process.execPath, resolve('bench/keyring-alone.cjs'), 'docker-credential-bridge', 'registry.bench.example:5000'],
+    env: withCa(keychainHome),
+    expect: (s, out) => s === 0 && Number(out) > 0,
+  });
   if (reference) {
     list.push({
       label: 'docker-credential-secretservice get (reference, Go)',

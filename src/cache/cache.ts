@@ -46,8 +46,8 @@ export class CredentialCache {
     if (direct !== undefined) return direct;
     const recorded = readRecord(this.dir, account)?.entry;
     if (first === 'keyutils' && recorded?.store === 'keyutils' && recorded.expiresAt > Date.now() && !this.failed.has(first)) {
-      // Written by an earlier process, unexpired, yet gone: this process has no session keyring of its
-      // own, so the kernel gave the writer a private one that died with it. Do not write there again.
+      // Written by an earlier process, unexpired, yet gone: the writer's keyring died with it (no
+      // session keyring, and no persistent keyring reachable: see stores.ts). Do not write there again.
       this.failed.set(first, 'entries do not outlive the process that wrote them (no session keyring)');
       this.log.debug('cache.store-failed', { store: first, reason: 'entry written earlier is gone' });
     }

@@ -61,13 +61,15 @@ export async function probeStore(store: StoreKind, env: Env, cacheDir: string, t
 }
 
 /**
- * A process without a session keyring gets a private one on its first keyutils write, which dies
- * with it: in-process the probe reads back fine, yet the next `get` finds nothing. A second process
- * tells the two apart. Only from the built helper (CommonJS, where require.resolve exists).
+ * Where keys cannot reach the user's persistent keyring (a kernel without it, a seccomp filter), a
+ * process without a session keyring writes into a private one that dies with it: in-process the
+ * probe reads back fine, yet the next `get` finds nothing. A second process tells the two apart.
+ * Only from the built helper (CommonJS, where require.resolve exists).
  */
 function readableFromAnotherProcess(): boolean {
   if (typeof require !== 'function') return true;
-  const code = `const {Entry}=require(${JSON.stringify(require.resolve('@napi-rs/keyring'))});try{process.stdout.write(String(new Entry(${JSON.stringify(CACHE_SERVICE)},${JSON.stringify(PROBE_ACCOUNT)},{linux:{store:'keyutils'}}).getPassword()))}catch{}`;
+  // Read as the cache reads (src/cache/stores.ts): a miss is asked again with a fresh Entry.
+  const code = `const {Entry}=require(${JSON.stringify(require.resolve('@napi-rs/keyring'))});const read=()=>{try{return new Entry(${JSON.stringify(CACHE_SERVICE)},${JSON.stringify(PROBE_ACCOUNT)},{linux:{store:'keyutils'}}).getPassword()}catch{return null}};process.stdout.write(String(read()??read()))`;
   const child = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 5_000 });
   return child.stdout === 'probe';
 }

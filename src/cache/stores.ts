@@ -44,6 +44,48 @@ function options(kind: StoreKind): Keyring.EntryOptions | undefined {
 }
 
 /**
+ * keyutils through the library, in a process with no session keyring of its own (CI jobs, cron,
+ * ssh without pam_keyinit, containers that allow keyctl): the library's first call looks in the
+ * user-session keyring, where entries are not (it links them into the user's persistent keyring),
+ * and as a side effect gives the process a session keyring that holds the persistent one. So the
+ * first read and the first delete of such a process miss (or fail), and a first write would leave
+ * a key in the user-session keyring that later reads trip over. Hence: a miss is asked again with
+ * a fresh Entry, a delete likewise, and a write is preceded by a read. One more syscall on a miss,
+ * none on a hit. (A missed delete used to leave an erased credential in the cache.)
+ */
+const kernel = {
+  entry(Entry: typeof Keyring.Entry, account: string): Keyring.Entry {
+    return new Entry(CACHE_SERVICE, account, options('keyutils'));
+  },
+  get(Entry: typeof Keyring.Entry, account: string): string | null {
+    let first: string | null;
+    try {
+      first = kernel.entry(Entry, account).getPassword();
+    } catch {
+      first = null;
+    }
+    return first ?? kernel.entry(Entry, account).getPassword();
+  },
+  set(Entry: typeof Keyring.Entry, account: string, value: string): void {
+    try {
+      kernel.entry(Entry, account).getPassword();
+    } catch {
+      // only here to give the process its session keyring
+    }
+    kernel.entry(Entry, account).setPassword(value);
+  },
+  delete(Entry: typeof Keyring.Entry, account: string): boolean {
+    let first: boolean;
+    try {
+      first = kernel.entry(Entry, account).deleteCredential();
+    } catch {
+      first = false;
+    }
+    return first || kernel.entry(Entry, account).deleteCredential();
+  },
+};
+
+/**
  * Reads, writes and deletes entry values. keyutils goes through the synchronous API (a syscall: no
  * worker thread, no timer). D-Bus and the OS keychains go through the async one, raced against
  * `timeoutMs`: the library cannot interrupt a call already running on its worker thread, so the
@@ -52,19 +94,19 @@ function options(kind: StoreKind): Keyring.EntryOptions | undefined {
 export const keychain = {
   async get(kind: StoreKind, account: string, timeoutMs: number): Promise<string | null> {
     const { Entry, AsyncEntry } = await keyring();
-    if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).getPassword();
+    if (kind === 'keyutils') return kernel.get(Entry, account);
     return withDeadline(timeoutMs, 'keychain call', (signal) => new AsyncEntry(CACHE_SERVICE, account, options(kind)).getPassword(signal));
   },
   async set(kind: StoreKind, account: string, value: string, timeoutMs: number): Promise<void> {
     const { Entry, AsyncEntry } = await keyring();
-    if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).setPassword(value);
+    if (kind === 'keyutils') return kernel.set(Entry, account, value);
     return withDeadline(timeoutMs, 'keychain call', (signal) =>
       new AsyncEntry(CACHE_SERVICE, account, options(kind)).setPassword(value, signal),
     );
   },
   async delete(kind: StoreKind, account: string, timeoutMs: number): Promise<boolean> {
     const { Entry, AsyncEntry } = await keyring();
-    if (kind === 'keyutils') return new Entry(CACHE_SERVICE, account, options(kind)).deleteCredential();
+    if (kind === 'keyutils') return kernel.delete(Entry, account);
     return withDeadline(timeoutMs, 'keychain call', (signal) =>
       new AsyncEntry(CACHE_SERVICE, account, options(kind)).deleteCredential(signal),
     );

@@ -8,6 +8,7 @@ import {
   credentialLine,
   type Keyring,
   keyctlMissing,
+  privateKeyringMissing,
   purgeKeyutilsEntries,
   putSecret,
   readsOf,
@@ -46,12 +47,13 @@ function homeWith(): {
   };
 }
 
-const missing = openbaoMissing() ?? secretServiceMissing() ?? missingCommands('secret-tool', 'dbus-send') ?? keyctlMissing();
+const missing =
+  openbaoMissing() ?? secretServiceMissing() ?? missingCommands('secret-tool', 'dbus-send') ?? keyctlMissing() ?? privateKeyringMissing();
 
 /**
  * The cache on Secret Service: a real gnome-keyring on a private D-Bus (entries visible with
- * secret-tool), a locked collection, and the fallback from keyutils when this process has no
- * session keyring of its own.
+ * secret-tool), a locked collection, and the fallback from keyutils when entries there die with
+ * the process that wrote them.
  */
 describeIntegration('cache on Secret Service (gnome-keyring), in front of OpenBao', missing, () => {
   beforeAll(async () => {
@@ -120,27 +122,39 @@ describeIntegration('cache on Secret Service (gnome-keyring), in front of OpenBa
     });
   });
 
-  describe('store: auto, in a process without a session keyring', () => {
+  describe('store: auto', () => {
     const { home, run: bridge } = homeWith();
     beforeAll(() => {
       home.writeConfig(vaultConfig(server(), 'routes: [{match: "*.auto.test", provider: corp}]\n'));
     });
     afterAll(() => home.remove());
 
-    it('finds that keyutils entries do not outlive the process and moves to Secret Service', async () => {
+    it('where keyutils entries die with their process, finds that out and moves to Secret Service', async () => {
       await putSecret(server(), 'fallback.auto.test', 'fb', 'fallback-secret');
       for (let i = 0; i < 4; i++)
-        expect(await bridge('none', ['get'], 'fallback.auto.test')).toMatchObject({
+        expect(await bridge('private', ['get'], 'fallback.auto.test')).toMatchObject({
           code: 0,
           stdout: credentialLine('fallback.auto.test', 'fb', 'fallback-secret'),
           stderr: '',
         });
       // The first entry went to a keyring that died with its writer; the second run saw that and wrote to Secret Service.
       expect(readsOf(server(), 'fallback.auto.test')).toBe(2);
-      expect((await bridge('none', ['cache', 'list'])).stdout).toMatch(/^fallback\.auto\.test\s+corp\s+credential\s+secret-service\s/m);
-      const explained = (await bridge('none', ['explain', 'fallback.auto.test'])).stdout;
-      expect(explained).toMatch(/^cache:\s+Secret Service \(D-Bus\) \(skipped keyutils: /m);
+      expect((await bridge('private', ['cache', 'list'])).stdout).toMatch(/^fallback\.auto\.test\s+corp\s+credential\s+secret-service\s/m);
+      // (explain's probe cannot tell here: its child process shares the namespace's keyrings)
+      const explained = (await bridge('private', ['explain', 'fallback.auto.test'])).stdout;
       expect(explained).toMatch(/^cache entry:\s+credential in secret-service, /m);
+    });
+
+    it('without a session keyring, keyutils still comes first (the persistent keyring) and Secret Service is not written', async () => {
+      await putSecret(server(), 'bare.auto.test', 'bb', 'bare-secret');
+      for (let i = 0; i < 3; i++)
+        expect((await bridge('none', ['get'], 'bare.auto.test')).stdout).toBe(credentialLine('bare.auto.test', 'bb', 'bare-secret'));
+      expect(readsOf(server(), 'bare.auto.test')).toBe(1);
+      expect((await bridge('none', ['cache', 'list'])).stdout).toMatch(/^bare\.auto\.test\s+corp\s+credential\s+keyutils\s/m);
+      expect((await bridge('none', ['explain', 'bare.auto.test'])).stdout).toMatch(/^cache:\s+keyutils \(Linux kernel keyring\)/m);
+      const found = await run(['secret-tool', 'search', '--all', 'service', 'docker-credential-bridge-cache'], { env: keyring().env });
+      expect(found.stdout + found.stderr).not.toContain('bare.auto.test');
+      await bridge('none', ['cache', 'clear']);
     });
 
     it('with a session keyring, keyutils comes first and Secret Service is not written', async () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { compileConfig } from '../../src/config/compile.js';
 import { BRIDGE_COMMAND, type BridgeHome } from '../support/bridge.js';
 import type { OpenBao } from '../support/openbao.js';
@@ -8,10 +8,41 @@ import { type EnvOverrides, missingCommands, type RunResult, run } from '../supp
 
 /**
  * Running the built helper as the cache sees the world: under `keyctl session -` (a session
- * keyring of its own, as a login session has) or bare (in this sandbox: no session keyring, so
- * keyutils entries die with the process that wrote them), with or without a D-Bus session bus.
+ * keyring of its own, as a login session has), bare (in this sandbox: no session keyring; entries
+ * still reach the user's persistent keyring, see src/cache/stores.ts), in a user namespace of its
+ * own (`unshare --user`: fresh keyrings per process, so keyutils entries die with the process that
+ * wrote them, as on kernels without persistent keyrings), or with the key syscalls refused by a
+ * seccomp filter (as in a Docker container), with or without a D-Bus session bus.
  */
-export type Keyring = 'session' | 'none';
+export type Keyring = 'session' | 'none' | 'private' | 'blocked';
+
+const NO_KEYCTL = resolve('test/support/no-keyctl.py');
+/** Debian's python3 with its python3-seccomp package (not whatever python3 is first on PATH). */
+const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** Why the key syscalls cannot be refused to the helper here (no python3-seccomp), or undefined. */
+export function keyctlBlockMissing(): string | undefined {
+  const probe = spawnSync(SYSTEM_PYTHON, [NO_KEYCTL, 'keyctl', 'show', '@s'], { encoding: 'utf8', timeout: 10_000 });
+  if (probe.error !== undefined || /ModuleNotFoundError|No module/.test(probe.stderr ?? '')) {
+    return `${SYSTEM_PYTHON} with python3-seccomp is needed to refuse keyctl (apt install python3-seccomp)`;
+  }
+  return /Operation not permitted/.test(probe.stderr ?? '') ? undefined : `seccomp did not refuse keyctl: ${(probe.stderr ?? '').trim()}`;
+}
+
+/** Why `unshare --user` cannot give the helper keyrings of its own here, or undefined. */
+export function privateKeyringMissing(): string | undefined {
+  const missing = missingCommands('unshare', 'keyctl');
+  if (missing !== undefined) return missing;
+  const probe = spawnSync('unshare', ['--user', '--map-root-user', 'keyctl', 'show', '@s'], { encoding: 'utf8', timeout: 10_000 });
+  return probe.status === 0 ? undefined : `unshare --user fails here: ${(probe.stderr ?? '').trim()}`;
+}
+
+const WRAPPERS: Record<Keyring, string[]> = {
+  session: ['keyctl', 'session', '-'],
+  none: [],
+  private: ['unshare', '--user', '--map-root-user'],
+  blocked: [SYSTEM_PYTHON, NO_KEYCTL],
+};
 
 /** Why `keyctl session -` cannot wrap the helper here (no keyutils: seccomp, no binary), or undefined. */
 export function keyctlMissing(): string | undefined {
@@ -27,7 +58,7 @@ function dropKeyctlLine(result: RunResult): RunResult {
 }
 
 export function runBridge(home: BridgeHome, keyring: Keyring, args: string[], stdin = '', env: EnvOverrides = {}): Promise<RunResult> {
-  const command = keyring === 'session' ? ['keyctl', 'session', '-', ...BRIDGE_COMMAND, ...args] : [...BRIDGE_COMMAND, ...args];
+  const command = [...WRAPPERS[keyring], ...BRIDGE_COMMAND, ...args];
   return run(command, { stdin, env: home.env(env), timeoutMs: 120_000 }).then(dropKeyctlLine);
 }
 

@@ -3,7 +3,7 @@
  * in the build (scripts/build.mjs), so no backend code is even parsed on the paths that skip it.
  * test/unit/provider-registry.test.ts checks this table against the provider folders.
  */
-import type { ProviderModule } from './types.js';
+import type { CacheKind, ProviderModule } from './types.js';
 
 export const PROVIDER_MODULES: Readonly<Record<string, () => Promise<ProviderModule>>> = {
   env: () => import('./env/index.js'),
@@ -13,8 +13,11 @@ export const PROVIDER_MODULES: Readonly<Record<string, () => Promise<ProviderMod
 
 export const PROVIDER_TYPES = Object.keys(PROVIDER_MODULES).sort();
 
-/** Types whose module exports CACHEABLE = true, for the config compiler, which must not load providers (test/cache/cacheable-types.test.ts keeps the two in step). */
-export const CACHEABLE_TYPES: ReadonlySet<string> = new Set(['vault']);
+/**
+ * Each type's CACHE export, for the config compiler, which must not load providers
+ * (test/cache/config.test.ts keeps the two in step). A type not listed is never cached.
+ */
+export const CACHE_KINDS: Readonly<Record<string, CacheKind>> = { local: 'kernel', vault: 'remote' };
 
 /**
  * Environment variables that change what a provider answers (its server, its namespace) when the
@@ -23,4 +26,6 @@ export const CACHEABLE_TYPES: ReadonlySet<string> = new Set(['vault']);
  */
 export const CACHE_IDENTITY_ENV: Readonly<Record<string, readonly string[]>> = {
   vault: ['VAULT_ADDR', 'VAULT_NAMESPACE'],
+  // where the store is: its file under the data dir, or the keychain behind the session bus
+  local: ['HOME', 'XDG_DATA_HOME', 'DBUS_SESSION_BUS_ADDRESS'],
 };

@@ -68,12 +68,18 @@ export type ProviderFactory<Options = Record<string, unknown>> = (
   context: ProviderContext,
 ) => Provider | Promise<Provider>;
 
+/**
+ * - `remote`: a backend across the network; answers go to the cache's stores (keyutils first, then
+ *   Secret Service).
+ * - `kernel`: the data already lives on this machine, in a keychain or an encrypted file, so only a
+ *   copy that is faster to read than those is worth keeping: the kernel keyring (a syscall, against
+ *   a D-Bus session with a key exchange or an age decryption), never Secret Service.
+ */
+export type CacheKind = 'remote' | 'kernel';
+
 export interface ProviderModule {
   readonly TYPE: string;
   readonly create: ProviderFactory<never>;
-  /**
-   * A remote backend whose answers the bridge may keep in its keychain cache (src/cache/). Absent:
-   * not cached — local stores and the environment are as fast as the cache itself.
-   */
-  readonly CACHEABLE?: boolean;
+  /** How the bridge may cache this provider's answers (src/cache/); absent: never (the environment). */
+  readonly CACHE?: CacheKind;
 }

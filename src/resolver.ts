@@ -4,7 +4,7 @@ import { CredentialCache } from './cache/cache.js';
 import { freshness } from './cache/envelope.js';
 import { cacheIdOf } from './cache/identity.js';
 import { cacheAccount } from './cache/records.js';
-import type { BridgeConfig, CachePolicy, RouteConfig, WritePolicy } from './config/types.js';
+import type { BridgeConfig, CachePolicy, CacheStoreSetting, RouteConfig, WritePolicy } from './config/types.js';
 import { withDeadline } from './deadline.js';
 import { lookupEnvCredential } from './env-lookup.js';
 import { BridgeError, ConfigError, isBridgeError, ProviderError } from './errors.js';
@@ -24,7 +24,8 @@ export interface ResolverDeps {
  */
 export class Resolver {
   private readonly providers = new Map<string, Promise<Provider>>();
-  private credentialCache: CredentialCache | undefined;
+  /** One per store setting in use: the global one, and keyutils-only for kernel-cached providers. */
+  private readonly caches = new Map<CacheStoreSetting, CredentialCache>();
 
   constructor(private readonly deps: ResolverDeps) {}
 
@@ -62,7 +63,7 @@ export class Resolver {
    * call across processes, stale-if-error, and the new entry written.
    */
   private async getCached(route: RouteConfig, policy: CachePolicy, registry: RegistryKey): Promise<Credential | undefined> {
-    const cache = this.cache();
+    const cache = this.cache(policy);
     const id = this.cacheIdentity(route, registry);
     const entry = await cache.read(id.account, route.timeoutMs);
     const state = entry === undefined ? undefined : freshness(entry.envelope, policy, Date.now());
@@ -72,6 +73,17 @@ export class Resolver {
       return credential === undefined
         ? undefined
         : { serverURL: registry.serverURL, username: credential.username, secret: credential.secret };
+    }
+    if (cache.usableStores().length === 0) {
+      // Nowhere to keep an answer (keyctl refused in a container, no session bus): the lock and
+      // the writer would only cost time, and waiting for another process's fetch gains nothing.
+      this.deps.log.debug('get.uncached', { key: registry.key, reason: [...cache.failed.values(), ...cache.plan.skipped].join('; ') });
+      if ([...cache.failed.keys()].some((store) => store !== 'keyutils')) {
+        const { rememberDownStores } = await import('./cache/fill.js');
+        await rememberDownStores(cache);
+      }
+      const found = await this.call(route, 'get', (provider, signal) => provider.get(registry, { signal }));
+      return found === undefined ? undefined : { ...found, serverURL: registry.serverURL };
     }
     const { fillEntry } = await import('./cache/fill.js');
     const found = await fillEntry({
@@ -87,9 +99,14 @@ export class Resolver {
     return found === undefined ? undefined : { serverURL: registry.serverURL, username: found.username, secret: found.secret };
   }
 
-  private cache(): CredentialCache {
-    this.credentialCache ??= new CredentialCache(this.deps.config.cacheStore, this.deps.env, cacheDir(this.deps.env), this.deps.log);
-    return this.credentialCache;
+  private cache(policy: CachePolicy): CredentialCache {
+    const setting = policy.store ?? this.deps.config.cacheStore;
+    let cache = this.caches.get(setting);
+    if (cache === undefined) {
+      cache = new CredentialCache(setting, this.deps.env, cacheDir(this.deps.env), this.deps.log);
+      this.caches.set(setting, cache);
+    }
+    return cache;
   }
 
   private cacheIdentity(route: RouteConfig, registry: RegistryKey): { account: string; registry: string; provider: string } {
@@ -113,7 +130,7 @@ export class Resolver {
       await this.call(route, 'store', (_, signal) => store(registry, credential, { signal }));
       if (route.cache !== undefined) {
         const { putEntry } = await import('./cache/fill.js');
-        await putEntry(this.cache(), this.cacheIdentity(route, registry), route.cache, credential);
+        await putEntry(this.cache(route.cache), this.cacheIdentity(route, registry), route.cache, credential);
       }
       return;
     }
@@ -133,7 +150,7 @@ export class Resolver {
     if (route.cache !== undefined) {
       // Forgotten whatever the provider does: after `docker logout` the next `get` asks the backend.
       const { dropEntry } = await import('./cache/fill.js');
-      await dropEntry(this.cache(), this.cacheIdentity(route, registry).account);
+      await dropEntry(this.cache(route.cache), this.cacheIdentity(route, registry).account);
     }
     const provider = await this.provider(route.provider);
     if (!provider.erase || route.write === 'ignore') {

@@ -5,7 +5,7 @@
  * still found) and writes to the keychain when it can.
  */
 import { isBridgeError, ProviderError } from '../../src/errors.js';
-import type { Credential, ListedCredential, Provider, ProviderContext, ProviderFactory } from '../types.js';
+import type { CacheKind, Credential, ListedCredential, Provider, ProviderContext, ProviderFactory } from '../types.js';
 import type { AgeFileStore } from './age-file-store.js';
 import { dataFileExists, dataFilePath } from './files.js';
 import { keychainUnavailableReason } from '../../src/keyring.js';
@@ -14,6 +14,8 @@ import type { LocalOptions } from './options.js';
 import { toStored } from './record.js';
 
 export { TYPE } from './options.js';
+/** Reads are served from a copy in the kernel keyring (src/cache/), written by the first read. */
+export const CACHE: CacheKind = 'kernel';
 
 const UNAVAILABLE = Symbol('keychain unavailable');
 

@@ -10,7 +10,7 @@
  */
 import { ProviderError } from '../../src/errors.js';
 import { normalizeServerUrl } from '../../src/server-url.js';
-import type { Credential, ListedCredential, Provider, ProviderContext, ProviderFactory } from '../types.js';
+import type { CacheKind, Credential, ListedCredential, Provider, ProviderContext, ProviderFactory } from '../types.js';
 import { trimSlashes, VaultAuth } from './auth.js';
 import { resolveConnection, type VaultSession, VaultTransport } from './client.js';
 import { isDenied, toProviderError } from './errors.js';
@@ -20,8 +20,8 @@ import { parseTemplate, registryKeyOf, secretPath } from './paths.js';
 import { TokenCache } from './token-cache.js';
 
 export { TYPE } from './options.js';
-/** Remote: answers are kept in the bridge's keychain cache (src/cache/). */
-export const CACHEABLE = true;
+/** Answers are kept in the bridge's keychain cache (src/cache/). */
+export const CACHE: CacheKind = 'remote';
 
 export const DEFAULT_PATH = 'docker/{registry}';
 export const DEFAULT_FIELDS = { username: 'username', password: 'password', serverURL: 'server_url' } as const;

@@ -119,6 +119,9 @@ function staleOrThrow(request: FillRequest, error: unknown, latest: CachedEntry 
 /** For keychain calls outside a `get` (store, erase): no route deadline applies there. */
 const KEYCHAIN_TIMEOUT_MS = 5_000;
 
+/** For a `get` that found no usable store: the D-Bus stores that failed are skipped for a while. */
+export { rememberDownStores };
+
 /** After `store` went to the backend: the cache holds what the backend now holds. */
 export async function putEntry(cache: CredentialCache, id: EntryIdentity, policy: CachePolicy, credential: Credential): Promise<void> {
   const envelope = makeEnvelope(id.provider, credential, policy, Date.now());

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lock } from 'proper-lockfile';
+import { lockSync } from 'proper-lockfile';
 import { recordFileName } from './records.js';
 
 /**
@@ -33,7 +33,10 @@ export async function lockEntry(cacheDir: string, account: string, waitMs: numbe
   let contended = false;
   for (;;) {
     try {
-      const release = await lock(file, {
+      // Synchronous, so that nothing runs between making the lock directory and writing our pid into
+      // it: a waiter takes a pid-less directory older than PIDLESS_STALE_MS for a dead holder's, and
+      // on a loaded machine an async hop in between was seen to last that long (two backend reads).
+      const release = lockSync(file, {
         realpath: false,
         stale: STALE_MS,
         retries: 0,
@@ -51,7 +54,7 @@ export async function lockEntry(cacheDir: string, account: string, waitMs: numbe
         release: async () => {
           try {
             rmSync(join(lockDir, PID_FILE), { force: true }); // proper-lockfile removes an empty directory only
-            await release();
+            release();
           } catch {
             // already released or taken over: nothing to do
           }

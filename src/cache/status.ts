@@ -1,6 +1,6 @@
-import type { BridgeConfig, CachePolicy } from '../config/types.js';
+import type { BridgeConfig, CachePolicy, CacheStoreSetting } from '../config/types.js';
 import type { Env } from '../paths.js';
-import { CACHEABLE_TYPES } from '../../providers/registry.js';
+import { CACHE_KINDS } from '../../providers/registry.js';
 import { formatDuration } from './format.js';
 import { type StoreStatus, probeStore } from './probe.js';
 import { planStores, type StoreKind, storeLabel } from './stores.js';
@@ -17,8 +17,9 @@ export interface CacheState {
   readonly skipped: readonly string[];
 }
 
-export async function cacheState(config: BridgeConfig, env: Env, cacheDir: string): Promise<CacheState> {
-  const plan = planStores(config.cacheStore, env);
+/** `setting`: the route's own store when narrower (routeStoreSetting), else the global one. */
+export async function cacheState(setting: CacheStoreSetting, env: Env, cacheDir: string): Promise<CacheState> {
+  const plan = planStores(setting, env);
   const statuses: StoreStatus[] = [];
   for (const store of plan.stores) {
     const status = await probeStore(store, env, cacheDir);
@@ -48,11 +49,18 @@ export function describePolicy(policy: CachePolicy): string {
   return `ttl ${formatDuration(policy.ttlMs)} (or the backend's expiry if sooner), refreshed after half; served stale on backend failure ${stale}; not-found ${negative}`;
 }
 
-/** Why a routed provider is not cached: its type is local, or the config says so. */
+/** The store setting a route's cache uses: its own when narrower than the global one. */
+export function routeStoreSetting(config: BridgeConfig, policy: CachePolicy): CacheStoreSetting {
+  return policy.store ?? config.cacheStore;
+}
+
+/** Why a routed provider is not cached: its type never is, the store setting rules it out, or the config says so. */
 export function whyUncached(config: BridgeConfig, providerName: string): string {
   if (config.cacheStore === 'off') return 'off (cache.store: off)';
   const type = config.providers[providerName]?.type;
-  if (type === undefined || !CACHEABLE_TYPES.has(type))
-    return `none: provider "${providerName}" (type ${type ?? 'unknown'}) is local, so it is not cached`;
+  const kind = type === undefined ? undefined : CACHE_KINDS[type];
+  if (kind === undefined) return `none: provider "${providerName}" (type ${type ?? 'unknown'}) is never cached`;
+  if (kind === 'kernel' && config.cacheStore === 'secret-service')
+    return `none: provider "${providerName}" (type ${type}) is cached in keyutils only, and cache.store is secret-service`;
   return 'off for this route (cache: false)';
 }

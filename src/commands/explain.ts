@@ -3,7 +3,7 @@ import { effectiveTimes } from '../cache/envelope.js';
 import { formatAge } from '../cache/format.js';
 import { cacheIdOf } from '../cache/identity.js';
 import { cacheAccount } from '../cache/records.js';
-import { cacheState, describeCacheState, describePolicy, whyUncached } from '../cache/status.js';
+import { cacheState, describeCacheState, describePolicy, routeStoreSetting, whyUncached } from '../cache/status.js';
 import { loadConfig } from '../config/load.js';
 import type { RouteConfig } from '../config/types.js';
 import { conventionVarNames, DOCKER_AUTH_CONFIG } from '../env-lookup.js';
@@ -79,13 +79,14 @@ async function cacheLines(
   if (route === undefined) return [['cache', 'not used (no route)']];
   if (route.cache === undefined) return [['cache', whyUncached(config, route.provider)]];
   const dir = cacheDir(env);
-  const state = await cacheState(config, env, dir);
+  const setting = routeStoreSetting(config, route.cache);
+  const state = await cacheState(setting, env, dir);
   const lines: Array<[string, string]> = [
     ['cache', describeCacheState(state)],
     ['cache policy', describePolicy(route.cache)],
   ];
   if (state.store === undefined) return lines;
-  const cache = new CredentialCache(config.cacheStore, env, dir, { note() {}, debug() {} });
+  const cache = new CredentialCache(setting, env, dir, { note() {}, debug() {} });
   const account = cacheAccount(cacheIdOf(route.provider, config.providers[route.provider], env), registry.key);
   const entry = await cache.read(account, route.timeoutMs);
   if (entry === undefined) {

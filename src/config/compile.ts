@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { parse as parsePath } from 'node:path';
 import * as v from 'valibot';
-import { CACHEABLE_TYPES, PROVIDER_TYPES } from '../../providers/registry.js';
+import { CACHE_KINDS, PROVIDER_TYPES } from '../../providers/registry.js';
+import type { CacheKind } from '../../providers/types.js';
 import { ConfigError } from '../errors.js';
 import { APP_NAME, CONFIG_FILE_NAMES } from '../paths.js';
 import { compileHostGlob } from './compile-glob.js';
@@ -94,8 +95,8 @@ function syntaxErrorLine(path: string, error: unknown): string {
 }
 
 export interface CompileOptions {
-  /** Provider types whose answers may be cached; default: those in providers/registry.ts. */
-  readonly cacheableTypes?: ReadonlySet<string>;
+  /** How each provider type may be cached; default: CACHE_KINDS in providers/registry.ts. */
+  readonly cacheKinds?: Readonly<Record<string, CacheKind>>;
 }
 
 /** Validates a parsed config and compiles it to the runtime form. Throws ConfigError naming the exact path. */
@@ -126,8 +127,10 @@ export function compileConfig(source: string, input: unknown, options: CompileOp
   const cacheStore = config.cache?.store ?? 'auto';
   const cachePolicy = (fields: NonNullable<ConfigOutput['default']>): CachePolicy | undefined => {
     const type = providers[fields.provider]?.type;
-    if (cacheStore === 'off' || fields.cache === false || type === undefined || !(options.cacheableTypes ?? CACHEABLE_TYPES).has(type))
-      return undefined;
+    const kind = type === undefined ? undefined : (options.cacheKinds ?? CACHE_KINDS)[type];
+    if (cacheStore === 'off' || fields.cache === false || kind === undefined) return undefined;
+    // A kernel-cached provider is kept in keyutils only: a store setting without it leaves it uncached.
+    if (kind === 'kernel' && cacheStore === 'secret-service') return undefined;
     const global = config.cache;
     // The more specific setting wins: route, then provider, then the global section.
     const ttl = fields.cache?.ttl ?? providerTtl[fields.provider] ?? (global?.ttl === undefined ? undefined : toMs(global.ttl));
@@ -137,6 +140,7 @@ export function compileConfig(source: string, input: unknown, options: CompileOp
       ttlMs: ttl === undefined ? DEFAULT_CACHE_TTL_MS : toMs(ttl),
       negativeTtlMs: negative === undefined ? DEFAULT_NEGATIVE_TTL_MS : toMs(negative),
       staleIfErrorMs: stale === undefined ? undefined : stale === false ? 0 : toMs(stale),
+      ...(kind === 'kernel' ? { store: 'keyutils' as const } : {}),
     };
   };
 

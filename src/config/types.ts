@@ -26,6 +26,8 @@ export interface CachePolicy {
   readonly negativeTtlMs: number;
   /** How long past refreshAfter an entry may be served when the backend fails; undefined: until it expires. */
   readonly staleIfErrorMs: number | undefined;
+  /** Where this route's entries may go when narrower than the global `cache.store`: a `kernel` provider's, keyutils only. */
+  readonly store?: 'keyutils';
 }
 
 /**
@@ -58,7 +60,7 @@ export interface RouteConfig {
   readonly onError: ErrorPolicy;
   readonly timeoutMs: number;
   readonly env: EnvMapping | undefined;
-  /** undefined: not cached (a local provider, `cache: false`, or `cache.store: off`). */
+  /** undefined: not cached (an env provider, `cache: false`, or `cache.store: off`). */
   readonly cache: CachePolicy | undefined;
 }
 
@@ -92,7 +94,8 @@ export const BUILTIN_CONFIG: BridgeConfig = {
     onError: 'fail',
     timeoutMs: DEFAULT_TIMEOUT_MS,
     env: undefined,
-    cache: undefined,
+    // the local store's reads are served from a copy in the kernel keyring (CACHE_KINDS.local)
+    cache: { ttlMs: DEFAULT_CACHE_TTL_MS, negativeTtlMs: DEFAULT_NEGATIVE_TTL_MS, staleIfErrorMs: undefined, store: 'keyutils' },
   },
   envLookup: true,
   cacheStore: 'auto',

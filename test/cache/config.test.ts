@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CACHEABLE_TYPES, PROVIDER_MODULES } from '../../providers/registry.js';
+import { CACHE_KINDS, PROVIDER_MODULES } from '../../providers/registry.js';
+import { BUILTIN_CONFIG } from '../../src/config/types.js';
 import { compileConfig } from '../../src/config/compile.js';
 
 const compile = (input: unknown) => compileConfig('/cfg.yaml', input);
@@ -40,16 +41,28 @@ describe('cache settings compile to one policy per route: route > provider > glo
     expect(config.providers.v?.options).toMatchObject({ address: 'https://vault.example:8200' });
     expect(config.providers.v?.options).not.toHaveProperty('cache');
   });
-  it('not cached: a local or env provider, cache: false on a route, or store: off', () => {
+  it('not cached: an env provider, cache: false on a route, or store: off', () => {
     const base = { providers: { v: vault, l: { type: 'local' }, e: { type: 'env' } } };
     const routes = [
       { match: 'l.io', provider: 'l' },
       { match: 'e.io', provider: 'e' },
       { match: 'off.io', provider: 'v', cache: false },
       { match: 'on.io', provider: 'v' },
+      { match: 'loff.io', provider: 'l', cache: false },
     ];
-    expect(compile({ ...base, routes }).routes.map((r) => r.cache === undefined)).toEqual([true, true, true, false]);
+    expect(compile({ ...base, routes }).routes.map((r) => r.cache === undefined)).toEqual([false, true, true, false, true]);
     expect(compile({ ...base, routes, cache: { store: 'off' } }).routes.every((r) => r.cache === undefined)).toBe(true);
+  });
+  it('a local provider is cached in keyutils only, with the usual times; store: secret-service leaves it uncached', () => {
+    const base = { providers: { v: vault, l: { type: 'local' } }, routes: [{ match: 'l.io', provider: 'l' }, { match: 'v.io', provider: 'v' }] };
+    const [local, remote] = compile({ ...base, cache: { ttl: '2m' } }).routes;
+    expect(local?.cache).toEqual({ ttlMs: 120_000, negativeTtlMs: 45_000, staleIfErrorMs: undefined, store: 'keyutils' });
+    expect(remote?.cache?.store).toBeUndefined();
+    expect(compile({ ...base, cache: { store: 'keyutils' } }).routes[0]?.cache?.store).toBe('keyutils');
+    expect(compile({ ...base, cache: { store: 'secret-service' } }).routes.map((r) => r.cache === undefined)).toEqual([true, false]);
+  });
+  it('with no config at all, the built-in default route (the local store) is cached in keyutils with the default times', () => {
+    expect(BUILTIN_CONFIG.defaultRoute?.cache).toEqual({ ttlMs: 900_000, negativeTtlMs: 45_000, staleIfErrorMs: undefined, store: 'keyutils' });
   });
   it('rejects bad values with the exact path', () => {
     expect(() => compile({ providers: { v: vault }, cache: { store: 'disk' } })).toThrow(
@@ -79,11 +92,9 @@ describe('entry identity', () => {
   });
 });
 
-describe('CACHEABLE_TYPES mirrors what each provider module says', () => {
+describe('CACHE_KINDS mirrors what each provider module says', () => {
   it.each(Object.keys(PROVIDER_MODULES))('%s', async (type) => {
     const module = await PROVIDER_MODULES[type]?.();
-    expect(module?.CACHEABLE === true, `${type}: CACHEABLE export vs providers/registry.ts CACHEABLE_TYPES`).toBe(
-      CACHEABLE_TYPES.has(type),
-    );
+    expect(module?.CACHE, `${type}: CACHE export vs providers/registry.ts CACHE_KINDS`).toBe(CACHE_KINDS[type]);
   });
 });

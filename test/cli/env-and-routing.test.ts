@@ -9,6 +9,7 @@ afterAll(() => home.remove());
 // A provider that fails loudly on any touch: the keychain pinned (`store: keychain`) behind a
 // D-Bus address that leads nowhere. A test that succeeds through it proves it was never called.
 const TRIPWIRE_CONFIG = `
+cache: {store: off}   # the tripwire must answer from its provider or not at all
 providers:
   tripwire: {type: local, store: keychain}
   gitlab: {type: env}
@@ -121,7 +122,7 @@ describe('explain', () => {
         'write:        default: forward to the provider, or ignore with a note if it is read-only',
         'on error:     fail: `get` exits 1 with the reason',
         'deadline:     5000 ms per provider call',
-        'cache:        none: provider "tripwire" (type local) is local, so it is not cached',
+        'cache:        off (cache.store: off)',
         'environment:  consulted first, in this order:',
         '  1. route mapping   CI_REGISTRY_USER (set), CI_REGISTRY_PASSWORD (set)',
         '  2. DOCKER_AUTH_CONFIG set',

@@ -1,6 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { RECORDS_DIR, type EntryRecord } from '../../src/cache/records.js';
+import { CACHE_SERVICE } from '../../src/cache/stores.js';
 import { type EnvOverrides, type RunResult, run } from './processes.js';
 import type { HelperUnderTest } from './run-helper.js';
 
@@ -23,7 +26,8 @@ export class BridgeHome {
   env(extra: EnvOverrides = {}): EnvOverrides {
     const cleared: EnvOverrides = {};
     for (const name of Object.keys(process.env)) {
-      if (name.startsWith('DOCKER_CREDENTIAL_BRIDGE_') || name.startsWith('DBUS_') || name === 'DOCKER_AUTH_CONFIG') cleared[name] = undefined;
+      if (name.startsWith('DOCKER_CREDENTIAL_BRIDGE_') || name.startsWith('DBUS_') || name === 'DOCKER_AUTH_CONFIG')
+        cleared[name] = undefined;
     }
     return {
       ...cleared,
@@ -52,8 +56,47 @@ export class BridgeHome {
     return { name: 'bridge', command: BRIDGE_COMMAND, env: () => this.env(extraEnv()), bridge: true };
   }
 
+  /** Also drops this home's kernel-keyring cache entries: they outlive the directory (the persistent keyring keeps them for days). */
   remove(): void {
+    purgeKernelEntries(this.cacheDir);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Deletes the keyutils cache entries the index under `cacheDir` lists (their accounts name this
+ * home's store, so nobody else's entries are touched). Twice each, as src/cache/stores.ts does: a
+ * process without a session keyring misses on its first call.
+ */
+function purgeKernelEntries(cacheDir: string): void {
+  const dir = join(cacheDir, RECORDS_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  let Entry: typeof import('@napi-rs/keyring').Entry;
+  try {
+    ({ Entry } = createRequire(import.meta.url)('@napi-rs/keyring') as typeof import('@napi-rs/keyring'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    try {
+      const record = JSON.parse(readFileSync(join(dir, name), 'utf8')) as EntryRecord;
+      if (record.entry?.store !== 'keyutils') continue;
+      const remove = (): boolean => {
+        try {
+          return new Entry(CACHE_SERVICE, record.account, { linux: { store: 'keyutils' } }).deleteCredential();
+        } catch {
+          return false;
+        }
+      };
+      if (!remove()) remove();
+    } catch {
+      // a torn record or a refused syscall: the kernel expires it in a few days
+    }
   }
 }
 

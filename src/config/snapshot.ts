@@ -9,7 +9,8 @@ import type { BridgeConfig } from './types.js';
  * compiling costs cosmiconfig + YAML + schema (~30 ms): that is the whole point of it.
  */
 export const SNAPSHOT_FILE = 'config-snapshot.json';
-const SNAPSHOT_FORMAT = 1;
+/** Bumped whenever the compiled form changes meaning (2: routes to `local` carry a keyutils-only cache policy). */
+const SNAPSHOT_FORMAT = 2;
 
 export interface Snapshot {
   readonly format: number;

@@ -58,8 +58,8 @@ const common = {
   outdir,
   external: EXTERNAL,
   plugins: [splitLazyModules],
-  minifySyntax: true,
-  minifyWhitespace: true,
+  // Identifiers too: a third smaller, ~0.3 ms less to load on every start (docs/benchmarks.md).
+  minify: true,
   // Error classes name themselves from the constructor: keep names for readable messages.
   keepNames: true,
   legalComments: 'none',

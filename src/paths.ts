@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const APP_NAME = 'docker-credential-bridge';
@@ -13,7 +12,8 @@ export const DEBUG_VAR = 'DOCKER_CREDENTIAL_BRIDGE_DEBUG';
 export const CONFIG_FILE_NAMES = ['config.yaml', 'config.yml', 'config.json'] as const;
 
 function home(env: Env): string {
-  return env.HOME || homedir();
+  // node:os only when HOME is unset (rare: Docker passes its environment on): loading it costs ~0.2 ms of every start.
+  return env.HOME || process.getBuiltinModule('node:os').homedir();
 }
 
 /** Directories searched for a config, in order: the user's, then the system's. Never the cwd. */

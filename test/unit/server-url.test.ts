@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalizeServerUrl } from '../../src/server-url.js';
+import { bareHostKey, normalizeServerUrl, parseServerUrl } from '../../src/server-url.js';
 
 // Every ServerURL form listed in ../shared/design/protocol.md, and what the bridge keys it as.
 const CASES: Array<[input: string, key: string]> = [
@@ -72,5 +73,77 @@ describe('normalizeServerUrl', () => {
     } catch (error) {
       expect(String((error as Error).message)).not.toContain('hunter2');
     }
+  });
+});
+
+describe('the bare host[:port] fast path agrees with the URL parser', () => {
+  // Strings near the fast path's edges: case, hyphens, digits, hex, xn--, dots, ports, Hub hosts.
+  const piece = fc.constantFrom(
+    'a',
+    'Z',
+    '0',
+    '9',
+    '-',
+    '.',
+    ':',
+    'x',
+    'n',
+    '-',
+    'f',
+    '1',
+    '4',
+    '3',
+    '5',
+    '6',
+    'docker.io',
+    'xn--',
+    '0x',
+    '443',
+    '65535',
+    '65536',
+    '00',
+  );
+  const candidate = fc.array(piece, { minLength: 1, maxLength: 12 }).map((parts) => parts.join(''));
+  const hosts = fc
+    .tuple(
+      fc.array(fc.stringMatching(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,6}[a-zA-Z0-9])?$/), { minLength: 1, maxLength: 4 }),
+      fc.option(fc.integer({ min: 0, max: 70_000 }), { nil: undefined }),
+    )
+    .map(([labels, port]) => `${labels.join('.')}${port === undefined ? '' : `:${port}`}`);
+
+  it('takes every plain registry host (the common case)', () => {
+    for (const input of [
+      'ghcr.io',
+      'quay.io',
+      'registry.example.com:5000',
+      'localhost:5000',
+      'localhost',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    ]) {
+      expect(bareHostKey(input), input).toBeDefined();
+    }
+    for (const input of [
+      '127.0.0.1:5000',
+      '[::1]:5000',
+      'https://ghcr.io',
+      'ghcr.io/',
+      'xn--bcher-kva.example',
+      'a.b.0x1f',
+      'quay.io.',
+      'ghcr.io:0443',
+    ]) {
+      expect(bareHostKey(input), input).toBeUndefined();
+    }
+  });
+
+  it('answers exactly as the parser does wherever it answers at all', () => {
+    fc.assert(
+      fc.property(fc.oneof(candidate, hosts), (input) => {
+        const fast = bareHostKey(input);
+        if (fast === undefined) return;
+        expect(fast).toEqual(parseServerUrl(input));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

@@ -95,7 +95,7 @@ function commands(homes: Homes, ca: string | undefined): Command[] {
 }
 
 function row(t: Timing, floor: number, extra = ''): string {
-  return `| ${t.label} | ${t.medianMs.toFixed(1)} | ${t.p90Ms.toFixed(1)} | ${(t.medianMs / floor).toFixed(2)}× | ${extra} |`;
+  return `| ${t.label} | ${t.medianMs.toFixed(1)} | ${t.p90Ms.toFixed(1)} | ${t.minMs.toFixed(1)} | ${(t.medianMs / floor).toFixed(2)}× | ${extra} |`;
 }
 
 function table(title: string, timings: Timing[], withTargets: boolean): string {
@@ -109,8 +109,8 @@ function table(title: string, timings: Timing[], withTargets: boolean): string {
   return [
     `#### ${title}`,
     '',
-    '| command | median ms | p90 ms | × floor (raw) | net × floor, target |',
-    '|---|---:|---:|---:|---|',
+    '| command | median ms | p90 ms | min ms | × floor (raw) | net × floor, target |',
+    '|---|---:|---:|---:|---:|---|',
     row(floor, floor.medianMs),
     row(unrouted, floor.medianMs),
     row(wrapper, floor.medianMs),

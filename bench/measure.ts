@@ -14,6 +14,8 @@ export interface Timing {
   readonly label: string;
   readonly medianMs: number;
   readonly p90Ms: number;
+  /** The fastest run: noise only ever adds time, so this is the steadiest view of the cost itself. */
+  readonly minMs: number;
   readonly runs: number;
 }
 
@@ -42,6 +44,12 @@ export function measure(commands: readonly Command[], runs: number, warmup = 3):
   }
   return commands.map((command, index) => {
     const sorted = [...(times[index] ?? [])].sort((a, b) => a - b);
-    return { label: command.label, medianMs: quantile(sorted, 0.5), p90Ms: quantile(sorted, 0.9), runs: sorted.length };
+    return {
+      label: command.label,
+      medianMs: quantile(sorted, 0.5),
+      p90Ms: quantile(sorted, 0.9),
+      minMs: sorted[0] ?? Number.NaN,
+      runs: sorted.length,
+    };
   });
 }

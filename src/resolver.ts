@@ -46,8 +46,7 @@ export class Resolver {
     const { route } = match;
     try {
       if (route.cache !== undefined) return await this.getCached(route, route.cache, registry);
-      const found = await this.call(route, 'get', (provider, signal) => provider.get(registry, { signal }));
-      return found === undefined ? undefined : { ...found, serverURL: registry.serverURL };
+      return await this.getFromProvider(route, registry);
     } catch (error) {
       if (route.onError === 'not-found') {
         this.deps.log.note(`${describeError(error)}; answering not found (onError: not-found in ${route.label})`);
@@ -82,8 +81,7 @@ export class Resolver {
         const { rememberDownStores } = await import('./cache/fill.js');
         await rememberDownStores(cache);
       }
-      const found = await this.call(route, 'get', (provider, signal) => provider.get(registry, { signal }));
-      return found === undefined ? undefined : { ...found, serverURL: registry.serverURL };
+      return this.getFromProvider(route, registry);
     }
     const { fillEntry } = await import('./cache/fill.js');
     const found = await fillEntry({
@@ -92,11 +90,21 @@ export class Resolver {
       policy,
       waitMs: route.timeoutMs,
       previous: state === undefined ? undefined : entry,
-      fetch: () => this.call(route, 'get', (provider, signal) => provider.get(registry, { signal })),
+      fetch: () => this.fetch(route, registry),
       log: this.deps.log,
       describeError,
     });
     return found === undefined ? undefined : { serverURL: registry.serverURL, username: found.username, secret: found.secret };
+  }
+
+  /** The provider's answer under the route's deadline, echoing the ServerURL as the client sent it. */
+  private async getFromProvider(route: RouteConfig, registry: RegistryKey): Promise<Credential | undefined> {
+    const found = await this.fetch(route, registry);
+    return found === undefined ? undefined : { ...found, serverURL: registry.serverURL };
+  }
+
+  private fetch(route: RouteConfig, registry: RegistryKey): Promise<Credential | undefined> {
+    return this.call(route, 'get', (provider, signal) => provider.get(registry, { signal }));
   }
 
   private cache(policy: CachePolicy): CredentialCache {

@@ -48,7 +48,7 @@ export class CredentialCache {
     if (first === 'keyutils' && recorded?.store === 'keyutils' && recorded.expiresAt > Date.now() && !this.failed.has(first)) {
       // Written by an earlier process, unexpired, yet gone: the writer's keyring died with it (no
       // session keyring, and no persistent keyring reachable: see stores.ts). Do not write there again.
-      this.failed.set(first, 'entries do not outlive the process that wrote them (no session keyring)');
+      this.failed.set(first, 'entries do not outlive the process that wrote them (no session or persistent keyring)');
       this.log.debug('cache.store-failed', { store: first, reason: 'entry written earlier is gone' });
     }
     const store = recorded?.store;

@@ -50,13 +50,13 @@ export async function writeEntry(
   for (const store of cache.usableStores()) {
     try {
       await setWithQuotaRetry(cache, store, id.account, value, timeoutMs);
-      // Without a session keyring of its own (a process outside any login session), keyutils can take
-      // a write that no later read finds: a syscall's worth of checking keeps such a store out.
+      // Where keys cannot reach the persistent keyring (see stores.ts), keyutils can take a write that
+      // no later read finds: a syscall's worth of checking keeps such a store out.
       if (store === 'keyutils' && (await keychain.get(store, id.account, timeoutMs)) !== value)
-        throw new Error('AccessDenied: written but not readable back (no session keyring)');
+        throw new Error('AccessDenied: written but not readable back');
     } catch (error) {
       cache.fail(store, error);
-      // keyutils may have added the key before failing to link it (no session keyring): drop it.
+      // keyutils may have added the key before failing to link it: drop it.
       // Not for a D-Bus store: a locked one would be asked to unlock for nothing.
       if (store === 'keyutils') await keychain.delete(store, id.account, timeoutMs).catch(() => false);
       continue;

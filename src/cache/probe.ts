@@ -39,7 +39,7 @@ export async function probeStore(store: StoreKind, env: Env, cacheDir: string, t
       return {
         store,
         usable: false,
-        detail: 'entries vanish with the process that wrote them: no session keyring (run under a login session, or `keyctl session -`)',
+        detail: 'entries vanish with the process that wrote them: no session keyring, and the persistent keyring is out of reach (run under a login session, or `keyctl session -`)',
       };
     }
     await keychain.delete(store, PROBE_ACCOUNT, timeoutMs);
@@ -95,7 +95,7 @@ export function keyutilsQuota(uid = process.getuid?.()): { keys: number; maxKeys
 /** The library's reason, with what it means for this store. */
 function explainStoreError(store: StoreKind, reason: string): string {
   if (store === 'keyutils' && /AccessDenied/i.test(reason))
-    return `${reason}: no session keyring in this process (run under a login session, or \`keyctl session -\`)`;
+    return `${reason}: keyctl refused here (a seccomp profile, as in containers) or no keyring to write to (run under a login session, or \`keyctl session -\`)`;
   if (store === 'keyutils' && /quota/i.test(reason)) {
     const quota = keyutilsQuota();
     return `${reason}: the per-user kernel key quota is full${quota === undefined ? '' : ` (${quota.bytes} of ${quota.maxBytes} bytes, ${quota.keys} of ${quota.maxKeys} keys used)`}`;

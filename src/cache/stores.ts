@@ -6,7 +6,8 @@ import type { Env } from '../paths.js';
 /**
  * The keychains a cache entry can live in, through @napi-rs/keyring:
  * - keyutils: the Linux kernel keyring (~0.1 ms a read, per user, in memory only: gone at reboot,
- *   which suits a cache); needs a session keyring (absent in many containers: seccomp blocks keyctl);
+ *   which suits a cache); entries are linked into the user's persistent keyring, so they outlive
+ *   their writer even without a session keyring (see `kernel` below); many containers refuse keyctl;
  * - secret-service: gnome-keyring/KWallet over D-Bus (~10 ms: a D-Bus connection per process);
  * - os: the macOS Keychain or Windows Credential Manager.
  */

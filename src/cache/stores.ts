@@ -54,35 +54,28 @@ function options(kind: StoreKind): Keyring.EntryOptions | undefined {
  * a fresh Entry, a delete likewise, and a write is preceded by a read. One more syscall on a miss,
  * none on a hit. (A missed delete used to leave an erased credential in the cache.)
  */
+/** The first call of a pair: its answer, or `instead` when it throws (the second call decides). */
+function firstCall<T>(call: () => T, instead: T): T {
+  try {
+    return call();
+  } catch {
+    return instead;
+  }
+}
+
 const kernel = {
   entry(Entry: typeof Keyring.Entry, account: string): Keyring.Entry {
     return new Entry(CACHE_SERVICE, account, options('keyutils'));
   },
   get(Entry: typeof Keyring.Entry, account: string): string | null {
-    let first: string | null;
-    try {
-      first = kernel.entry(Entry, account).getPassword();
-    } catch {
-      first = null;
-    }
-    return first ?? kernel.entry(Entry, account).getPassword();
+    return firstCall(() => kernel.entry(Entry, account).getPassword(), null) ?? kernel.entry(Entry, account).getPassword();
   },
   set(Entry: typeof Keyring.Entry, account: string, value: string): void {
-    try {
-      kernel.entry(Entry, account).getPassword();
-    } catch {
-      // only here to give the process its session keyring
-    }
+    firstCall(() => kernel.entry(Entry, account).getPassword(), null); // only to give the process its session keyring
     kernel.entry(Entry, account).setPassword(value);
   },
   delete(Entry: typeof Keyring.Entry, account: string): boolean {
-    let first: boolean;
-    try {
-      first = kernel.entry(Entry, account).deleteCredential();
-    } catch {
-      first = false;
-    }
-    return first || kernel.entry(Entry, account).deleteCredential();
+    return firstCall(() => kernel.entry(Entry, account).deleteCredential(), false) || kernel.entry(Entry, account).deleteCredential();
   },
 };
 
